@@ -1,0 +1,95 @@
+# One plain Makefile. `make` builds the library, apps, tests and benchmarks; `make test` runs the
+# suite; `make bench` runs the benchmarks; `make run` is the embedded default job.
+# CUDA comes from CUDA_HOME; CUDA_ARCH lists the SASS targets (PTX of the last one is embedded).
+
+CUDA_HOME ?= /usr/local/cuda
+CUDA_ARCH ?= 80 90
+NVCC := $(CUDA_HOME)/bin/nvcc
+CXX ?= g++
+BUILD ?= build
+FIXTURES_DIR ?= ../shared/fixtures
+
+# -Wno-restrict: GCC 12 reports false positives inside std::string at -O3 (GCC bug 105329).
+WARNINGS := -Wall -Wextra -Werror -Wno-restrict
+CXXFLAGS := -O3 -std=c++20 -g $(WARNINGS) -I. -isystem $(CUDA_HOME)/include -MMD -MP
+LAST_ARCH := $(lastword $(CUDA_ARCH))
+GENCODE := $(foreach a,$(CUDA_ARCH),-gencode arch=compute_$(a),code=sm_$(a)) \
+           -gencode arch=compute_$(LAST_ARCH),code=compute_$(LAST_ARCH)
+NVCCFLAGS := -O3 -std=c++20 -lineinfo -I. $(GENCODE) --expt-relaxed-constexpr \
+             -Xcompiler=-Wall,-Wextra,-Werror -Werror=all-warnings -MMD -MP
+LDLIBS := -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 \
+          -lcudnn -lcublas -lcudart -lopenblas -lfmt -lpng -lz -lpthread
+
+LIB_DIRS := engine autograd $(wildcard ops/*) models data eval
+LIB_CPP := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.cpp))
+LIB_CU := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.cu))
+LIB_OBJ := $(LIB_CPP:%.cpp=$(BUILD)/%.o) $(LIB_CU:%.cu=$(BUILD)/%.cu.o)
+LIB := $(BUILD)/libsg.a
+
+TEST_OBJ := $(patsubst %.cpp,$(BUILD)/%.o,$(wildcard tests/*.cpp))
+TEST_BIN := $(BUILD)/sg_tests
+BENCH_OBJ := $(patsubst %.cpp,$(BUILD)/%.o,$(wildcard bench/*.cpp))
+BENCH_BIN := $(BUILD)/sg_bench
+APPS := $(patsubst apps/%.cpp,$(BUILD)/%,$(wildcard apps/*.cpp))
+
+DEPS_STAMP := $(BUILD)/.deps-installed
+
+.PHONY: all test test-fixtures bench run clean deps ptx
+all: $(LIB) $(TEST_BIN) $(BENCH_BIN) $(APPS)
+
+# Debian packages the build needs; installed once when a header is missing.
+DEB_PACKAGES := libfmt-dev doctest-dev libopenblas-dev nlohmann-json3-dev libpng-dev zlib1g-dev
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP):
+	@mkdir -p $(BUILD)
+	@if [ ! -f /usr/include/fmt/format.h ] || [ ! -f /usr/include/doctest/doctest.h ] || \
+	    [ ! -f /usr/include/x86_64-linux-gnu/cblas.h ] || [ ! -f /usr/include/nlohmann/json.hpp ] || \
+	    [ ! -f /usr/include/png.h ]; then \
+	  echo "installing build dependencies: $(DEB_PACKAGES)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES); \
+	fi
+	@test -x $(NVCC) || { echo "nvcc not found at $(NVCC): set CUDA_HOME"; exit 1; }
+	@touch $@
+
+$(BUILD)/%.o: %.cpp | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -c $< -o $@
+
+$(BUILD)/%.cu.o: %.cu | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(NVCC) $(NVCCFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(TEST_BIN): $(TEST_OBJ) $(LIB)
+	$(CXX) $(TEST_OBJ) $(LIB) $(LDLIBS) -o $@
+
+$(BENCH_BIN): $(BENCH_OBJ) $(LIB)
+	$(CXX) $(BENCH_OBJ) $(LIB) $(LDLIBS) -o $@
+
+$(BUILD)/%: $(BUILD)/apps/%.o $(LIB)
+	$(CXX) $< $(LIB) $(LDLIBS) -o $@
+
+test: $(TEST_BIN)
+	$(TEST_BIN) --fixtures-dir=$(FIXTURES_DIR)
+
+test-fixtures: $(TEST_BIN)
+	$(TEST_BIN) --fixtures-only --fixtures-dir=$(FIXTURES_DIR)
+
+bench: $(BENCH_BIN)
+	$(BENCH_BIN)
+
+# PTX and SASS of one kernel file for study: make ptx KERNEL=ops/upfirdn2d/upfirdn2d.cu
+ptx: | $(DEPS_STAMP)
+	@mkdir -p $(BUILD)/ptx
+	$(NVCC) -O3 -std=c++20 -I. --expt-relaxed-constexpr -arch=sm_$(LAST_ARCH) -ptx $(KERNEL) -o $(BUILD)/ptx/$(notdir $(KERNEL)).ptx
+	$(NVCC) -O3 -std=c++20 -I. --expt-relaxed-constexpr -arch=sm_$(LAST_ARCH) -cubin $(KERNEL) -o $(BUILD)/ptx/$(notdir $(KERNEL)).cubin
+	$(CUDA_HOME)/bin/cuobjdump -sass $(BUILD)/ptx/$(notdir $(KERNEL)).cubin > $(BUILD)/ptx/$(notdir $(KERNEL)).sass
+	@echo "wrote $(BUILD)/ptx/$(notdir $(KERNEL)).{ptx,sass}"
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d)

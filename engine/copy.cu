@@ -1,0 +1,86 @@
+// CUDA strided copy with dtype conversion, and fill. A contiguous same-dtype copy is one
+// cudaMemcpyAsync; everything else is one thread per element through StridedLayout.
+#include "engine/copy.h"
+#include "engine/cuda_check.h"
+#include "engine/cuda_types.cuh"
+#include "engine/nvtx.h"
+#include "engine/strided.h"
+
+namespace sg {
+
+namespace {
+
+template <class D, class S>
+__device__ __forceinline__ D convert(S s) {
+  if constexpr (std::is_same_v<D, S>) {
+    return s;
+  } else if constexpr (std::is_same_v<D, double> || std::is_same_v<S, double> ||
+                       std::is_same_v<D, int64_t> || std::is_same_v<S, int64_t>) {
+    double v;
+    if constexpr (std::is_same_v<S, __half> || std::is_same_v<S, __nv_bfloat16>)
+      v = double(load_as_compute(&s));
+    else
+      v = double(s);
+    return from_compute<D>(v);
+  } else {
+    float v;
+    if constexpr (std::is_same_v<S, __half> || std::is_same_v<S, __nv_bfloat16>)
+      v = load_as_compute(&s);
+    else
+      v = float(s);
+    return from_compute<D>(v);
+  }
+}
+
+template <class D, class S>
+__global__ void copy_strided_kernel(D* __restrict__ dst, const S* __restrict__ src, StridedLayout out,
+                                    StridedLayout in, int64_t n) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
+    dst[out.offset_of(i)] = convert<D>(src[in.offset_of(i)]);
+}
+
+template <class D>
+__global__ void fill_kernel(D* __restrict__ dst, StridedLayout out, D value, int64_t n) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
+    dst[out.offset_of(i)] = value;
+}
+
+unsigned grid_for(int64_t n, int threads) {
+  return unsigned(std::min<int64_t>((n + threads - 1) / threads, int64_t(1) << 20));
+}
+
+}  // namespace
+
+void copy_strided_cuda(const Tensor& dst, const Tensor& src) {
+  NvtxRange range("copy");
+  int64_t n = dst.numel();
+  if (src.dtype() == dst.dtype() && src.is_contiguous() && dst.is_contiguous() && src.shape() == dst.shape()) {
+    CUDA_CHECK(cudaMemcpyAsync(dst.data_ptr(), src.data_ptr(), n * dtype_size(dst.dtype()),
+                               cudaMemcpyDeviceToDevice, current_stream()));
+    return;
+  }
+  StridedLayout in = make_layout(src, dst.shape(), "copy");
+  StridedLayout out = make_layout(dst, "copy");
+  SG_DISPATCH_ALL_CUDA(dst.dtype(), "copy", [&] {
+    using dst_t = scalar_t;
+    SG_DISPATCH_ALL_CUDA(src.dtype(), "copy", [&] {
+      copy_strided_kernel<dst_t, scalar_t><<<grid_for(n, 256), 256, 0, current_stream()>>>(
+          static_cast<dst_t*>(dst.storage()->data()), static_cast<const scalar_t*>(src.storage()->data()),
+          out, in, n);
+    });
+  });
+  CUDA_CHECK_LAUNCH("copy");
+}
+
+void fill_cuda(const Tensor& dst, double value) {
+  NvtxRange range("fill");
+  int64_t n = dst.numel();
+  StridedLayout out = make_layout(dst, "fill");
+  SG_DISPATCH_ALL_CUDA(dst.dtype(), "fill", [&] {
+    fill_kernel<scalar_t><<<grid_for(n, 256), 256, 0, current_stream()>>>(
+        static_cast<scalar_t*>(dst.storage()->data()), out, from_compute<scalar_t>(value), n);
+  });
+  CUDA_CHECK_LAUNCH("fill");
+}
+
+}  // namespace sg

@@ -1,0 +1,123 @@
+// Differentiable reductions. The input is permuted so that reduced dims come last, made
+// contiguous, and reduced row by row; backward rules expand the gradient back with views.
+#include "ops/reduce/reduce.h"
+
+#include <algorithm>
+
+#include "autograd/autograd.h"
+#include "ops/elementwise/elementwise.h"
+#include "ops/shape/shape.h"
+
+namespace sg {
+
+namespace {
+
+struct ReducePlan {
+  std::vector<bool> reduced;  // per input dim
+  Shape kept_shape;           // output shape with keepdim
+  Shape out_shape;            // output shape as requested
+  int64_t rows = 1, cols = 1;
+  std::vector<int64_t> permutation;  // kept dims first, then reduced dims
+};
+
+ReducePlan plan_reduction(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim, const char* name) {
+  ReducePlan plan;
+  plan.reduced.assign(x.dim(), dims.empty());
+  for (int64_t d : dims) {
+    int w = wrap_dim(d, x.dim(), name);
+    SG_CHECK(!plan.reduced[w] || dims.empty(), name, ": dim ", d, " listed twice");
+    plan.reduced[w] = true;
+  }
+  for (int d = 0; d < x.dim(); ++d) {
+    if (plan.reduced[d]) {
+      plan.cols *= x.shape()[d];
+      plan.kept_shape.push_back(1);
+      if (keepdim) plan.out_shape.push_back(1);
+    } else {
+      plan.rows *= x.shape()[d];
+      plan.kept_shape.push_back(x.shape()[d]);
+      plan.out_shape.push_back(x.shape()[d]);
+      plan.permutation.push_back(d);
+    }
+  }
+  for (int d = 0; d < x.dim(); ++d)
+    if (plan.reduced[d]) plan.permutation.push_back(d);
+  return plan;
+}
+
+Tensor reduce_raw(ReduceOp op, const Tensor& x, const ReducePlan& plan, const char* name) {
+  SG_CHECK(is_floating(x.dtype()), name, ": expected a floating tensor, got ", x.describe());
+  if (x.device() == Device::CPU && is_half(x.dtype()))
+    return raw::to(reduce_raw(op, raw::to(x, DType::Float32, Device::CPU), plan, name), x.dtype(), Device::CPU);
+  Tensor out = Tensor::empty(plan.out_shape, x.dtype(), x.device());
+  if (plan.rows == 0) return out;
+  if (plan.cols == 0) {
+    SG_CHECK(op == ReduceOp::Sum, name, ": cannot reduce an empty dim of ", x.describe());
+    out.fill_(0);
+    return out;
+  }
+  Tensor matrix = raw::contiguous(raw::permute(x, plan.permutation));
+  if (x.is_cuda())
+    reduce_rows_cuda(op, out, matrix, plan.rows, plan.cols);
+  else
+    reduce_rows_cpu(op, out, matrix, plan.rows, plan.cols);
+  return out;
+}
+
+// Gradient of a reduction with output gradient g: reshape to keepdim form and broadcast.
+Tensor expand_back(const Tensor& g, const ReducePlan& plan, const Shape& input_shape) {
+  return expand(reshape(g, plan.kept_shape), input_shape);
+}
+
+Tensor extremum(ReduceOp op, const char* name, const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
+  ReducePlan plan = plan_reduction(x, dims, keepdim, name);
+  Tensor y = reduce_raw(op, x, plan, name);
+  record(name, {x}, {y}, [x, plan, y_value = y.detach()](const std::vector<Tensor>& g, const std::vector<bool>&) {
+    Tensor hit = eq(x.detach(), expand_back(y_value, plan, x.shape()));
+    Tensor share = div(hit, expand_back(reduce_raw(ReduceOp::Sum, hit, plan, "amax_backward"), plan, x.shape()));
+    return std::vector<Tensor>{mul(expand_back(g[0], plan, x.shape()), share)};
+  });
+  return y;
+}
+
+}  // namespace
+
+Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
+  ReducePlan plan = plan_reduction(x, dims, keepdim, "sum");
+  Tensor y = reduce_raw(ReduceOp::Sum, x, plan, "sum");
+  record("sum", {x}, {y}, [plan, shape = x.shape()](const std::vector<Tensor>& g, const std::vector<bool>&) {
+    return std::vector<Tensor>{expand_back(g[0], plan, shape)};
+  });
+  return y;
+}
+
+Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
+  ReducePlan plan = plan_reduction(x, dims, keepdim, "mean");
+  SG_CHECK(plan.cols > 0, "mean: reducing an empty dim of ", x.describe());
+  return mul(sum(x, dims, keepdim), 1.0 / double(plan.cols));
+}
+
+Tensor amax(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
+  return extremum(ReduceOp::Max, "amax", x, dims, keepdim);
+}
+
+Tensor amin(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
+  return extremum(ReduceOp::Min, "amin", x, dims, keepdim);
+}
+
+Tensor norm(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
+  return sqrt(sum(square(x), dims, keepdim));
+}
+
+Tensor sum_to(const Tensor& g, const Shape& shape) {
+  if (g.shape() == shape) return g;
+  SG_CHECK(int(shape.size()) <= g.dim(), "sum_to: cannot reduce ", shape_str(g.shape()), " to ", shape_str(shape));
+  int lead = g.dim() - int(shape.size());
+  std::vector<int64_t> dims;
+  for (int d = 0; d < g.dim(); ++d)
+    if (d < lead || (shape[d - lead] == 1 && g.shape()[d] != 1)) dims.push_back(d);
+  Tensor reduced = dims.empty() ? g : sum(g, dims, true);
+  return reshape(reduced, shape);
+}
+
+}  // namespace sg
