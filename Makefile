@@ -20,7 +20,7 @@ NVCCFLAGS := -O3 -std=c++20 -lineinfo -I. $(GENCODE) --expt-relaxed-constexpr \
 LDLIBS := -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 \
           -lcudnn -lcublas -lcudart -lopenblas -lfmt -lpng -lz -lpthread
 
-LIB_DIRS := engine autograd $(wildcard ops/*) models data eval
+LIB_DIRS := engine autograd $(wildcard ops/*) models data eval apps/common
 LIB_CPP := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.cpp))
 LIB_CU := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.cu))
 LIB_OBJ := $(LIB_CPP:%.cpp=$(BUILD)/%.o) $(LIB_CU:%.cu=$(BUILD)/%.cu.o)

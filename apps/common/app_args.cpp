@@ -1,0 +1,93 @@
+#include "apps/common/app_args.h"
+
+#include <cstring>
+#include <iostream>
+
+#include "engine/error.h"
+
+namespace sg {
+
+AppArgs::AppArgs(int argc, char** argv, const char* usage) : usage_(usage) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      help = true;
+      continue;
+    }
+    SG_CHECK(arg.rfind("--", 0) == 0, "unexpected argument '", arg, "'; options look like --name=value\n", usage_);
+    auto eq = arg.find('=');
+    if (eq != std::string::npos) {
+      values_[arg.substr(2, eq - 2)] = arg.substr(eq + 1);
+    } else if (i + 1 < argc && std::strncmp(argv[i + 1], "--", 2) != 0) {
+      values_[arg.substr(2)] = argv[++i];
+    } else {
+      values_[arg.substr(2)] = "1";  // a bare flag
+    }
+  }
+}
+
+std::string AppArgs::require(const std::string& name) const {
+  SG_CHECK(has(name), "missing required option --", name, "\n", usage_);
+  return values_.at(name);
+}
+
+std::string AppArgs::get(const std::string& name, const std::string& fallback) const {
+  return has(name) ? values_.at(name) : fallback;
+}
+
+int AppArgs::get_int(const std::string& name, int fallback) const {
+  if (!has(name)) return fallback;
+  try {
+    size_t used = 0;
+    int value = std::stoi(values_.at(name), &used);
+    if (used == values_.at(name).size()) return value;
+  } catch (const std::logic_error&) {
+  }
+  SG_FAIL("--", name, " expects an integer, got '", values_.at(name), "'");
+}
+
+double AppArgs::get_double(const std::string& name, double fallback) const {
+  if (!has(name)) return fallback;
+  try {
+    size_t used = 0;
+    double value = std::stod(values_.at(name), &used);
+    if (used == values_.at(name).size()) return value;
+  } catch (const std::logic_error&) {
+  }
+  SG_FAIL("--", name, " expects a number, got '", values_.at(name), "'");
+}
+
+bool AppArgs::get_bool(const std::string& name, bool fallback) const {
+  if (!has(name)) return fallback;
+  const std::string& v = values_.at(name);
+  if (v == "1" || v == "true" || v == "yes") return true;
+  if (v == "0" || v == "false" || v == "no") return false;
+  SG_FAIL("--", name, " expects a boolean (1/0, true/false), got '", v, "'");
+}
+
+Device AppArgs::device() const {
+  std::string d = get("device", cuda_available() ? "cuda" : "cpu");
+  if (d == "cpu") return Device::CPU;
+  SG_CHECK(d == "cuda", "--device must be cpu or cuda, got '", d, "'");
+  SG_CHECK(cuda_available(), "--device=cuda requested but ", cuda_unavailable_reason());
+  return Device::CUDA;
+}
+
+int run_app(int argc, char** argv, const char* usage, const std::function<int(const AppArgs&)>& body) {
+  try {
+    AppArgs args(argc, argv, usage);
+    if (args.help) {
+      std::cout << usage;
+      return 0;
+    }
+    return body(args);
+  } catch (const Error& e) {
+    std::cerr << "error: " << e.what() << std::endl;
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << std::endl;
+    return 1;
+  }
+}
+
+}  // namespace sg
