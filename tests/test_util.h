@@ -60,7 +60,7 @@ CloseResult compare_to_max(const Tensor& got, const Tensor& want, double rel);
     CHECK_MESSAGE(!message_.empty(), "expected an sg::Error from " #expr);        \
     for (const char* fragment_ : {__VA_ARGS__})                                   \
       CHECK_MESSAGE(message_.find(fragment_) != std::string::npos,                \
-                    "message '", message_, "' lacks '", fragment_, "'");          \
+                    "message '", message_, "' lacks '", std::string(fragment_), "'");          \
   } while (0)
 
 #define CHECK_GRADCHECK(call)                          \
