@@ -20,6 +20,18 @@ NVCCFLAGS := -O3 -std=c++20 -lineinfo -I. $(GENCODE) --expt-relaxed-constexpr \
 LDLIBS := -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 \
           -lcudnn -lcublas -lcudart -lopenblas -lfmt -lpng -lz -lpthread
 
+# DEPS_PREFIX: a folder holding the Debian packages unpacked (dpkg -x), for machines where they
+# cannot be installed (the GPU machine has no network; see bench/gpu_session.sh).
+DEPS_PREFIX ?=
+INCLUDE_ROOT := $(DEPS_PREFIX)/usr/include
+ifneq ($(DEPS_PREFIX),)
+  DEPS_LIB := $(DEPS_PREFIX)/usr/lib/x86_64-linux-gnu
+  DEPS_INCLUDES := -isystem $(INCLUDE_ROOT) -isystem $(INCLUDE_ROOT)/x86_64-linux-gnu/openblas-pthread
+  CXXFLAGS += $(DEPS_INCLUDES)
+  NVCCFLAGS += $(DEPS_INCLUDES)
+  LDLIBS := -L$(DEPS_LIB) -L$(DEPS_LIB)/openblas-pthread -Wl,-rpath,$(DEPS_LIB):$(DEPS_LIB)/openblas-pthread $(LDLIBS)
+endif
+
 LIB_DIRS := engine autograd $(wildcard ops/*) models data eval apps/common
 LIB_CPP := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.cpp))
 LIB_CU := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.cu))
@@ -42,9 +54,9 @@ DEB_PACKAGES := libfmt-dev doctest-dev libopenblas-dev nlohmann-json3-dev libpng
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP):
 	@mkdir -p $(BUILD)
-	@if [ ! -f /usr/include/fmt/format.h ] || [ ! -f /usr/include/doctest/doctest.h ] || \
+	@if [ -z "$(DEPS_PREFIX)" ] && { [ ! -f /usr/include/fmt/format.h ] || [ ! -f /usr/include/doctest/doctest.h ] || \
 	    [ ! -f /usr/include/x86_64-linux-gnu/cblas.h ] || [ ! -f /usr/include/nlohmann/json.hpp ] || \
-	    [ ! -f /usr/include/png.h ]; then \
+	    [ ! -f /usr/include/png.h ]; }; then \
 	  echo "installing build dependencies: $(DEB_PACKAGES)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES); \
 	fi

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# One full GPU session: build for the local GPU, run the whole test suite (CUDA parity and
+# fixture tests included), the benchmarks, and an Nsight Compute look at the hot kernels.
+# Output goes to $OUT (or ./gpu-out). Debian packages the build needs can be provided as .deb
+# files in .devdeps/ for machines without network access; they are unpacked into /opt/sgdeps.
+set -uo pipefail
+OUT=${OUT:-gpu-out}
+mkdir -p "$OUT"
+ARCH=${CUDA_ARCH:-90}
+EXTRA=()
+if ls .devdeps/*.deb >/dev/null 2>&1; then
+  mkdir -p /opt/sgdeps
+  for f in .devdeps/*.deb; do dpkg -x "$f" /opt/sgdeps; done
+  lib=/opt/sgdeps/usr/lib/x86_64-linux-gnu
+  # dpkg -x skips Debian's alternatives links: recreate the ones the linker needs.
+  [ -e "$lib/libz.so" ] || ln -sf "$(ls /usr/lib/x86_64-linux-gnu/libz.so.1* 2>/dev/null | head -1)" "$lib/libz.so"
+  EXTRA=(DEPS_PREFIX=/opt/sgdeps)
+fi
+{
+  echo "== $(date -u) commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv
+  nvcc --version | tail -2
+} | tee "$OUT/env.txt"
+time make -j16 CUDA_ARCH="$ARCH" "${EXTRA[@]}" build/sg_tests build/sg_bench > "$OUT/build.log" 2>&1 || { tail -40 "$OUT/build.log"; exit 1; }
+./build/sg_tests --fixtures-dir=shared/fixtures 2>&1 | tee "$OUT/tests.txt" | grep -vE "^\s*$" | grep -E "ERROR|tests:|safetensors|SKIPPED" | head -60
+./build/sg_bench 2>&1 | tee "$OUT/bench.txt"
+if command -v ncu >/dev/null && [ "${NCU:-1}" = 1 ]; then
+  ncu --clock-control none -k regex:"upfirdn2d_tiled|bias_act_kernel|elementwise_kernel" -c 6 \
+      --section SpeedOfLight --section MemoryWorkloadAnalysis ./build/sg_bench --filter upfirdn2d > "$OUT/ncu.txt" 2>&1
+  tail -60 "$OUT/ncu.txt"
+fi
