@@ -1,5 +1,6 @@
 // CUDA strided copy with dtype conversion, and fill. A contiguous same-dtype copy is one
 // cudaMemcpyAsync; everything else is one thread per element through StridedLayout.
+#include <algorithm>
 #include "engine/copy.h"
 #include "engine/cuda_check.h"
 #include "engine/cuda_types.cuh"

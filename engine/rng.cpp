@@ -1,3 +1,4 @@
+#include <algorithm>
 #include "engine/rng.h"
 
 #include "engine/philox.h"

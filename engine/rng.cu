@@ -1,4 +1,5 @@
 // CUDA fill of Philox random numbers: element i uses counter offset + i, exactly like the CPU.
+#include <algorithm>
 #include "engine/cuda_check.h"
 #include "engine/nvtx.h"
 #include "engine/philox.h"

@@ -3,6 +3,7 @@
 // with the official keys loads unchanged. Parameters are float32; blocks at the highest
 // `num_fp16_res` resolutions run in float16 on CUDA (on the CPU everything runs in float32).
 #pragma once
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>

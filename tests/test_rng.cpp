@@ -1,4 +1,5 @@
 // Philox RNG: the published known answers, statistics, offsets, state replay, CPU/CUDA equality.
+#include <algorithm>
 #include <cmath>
 
 #include "engine/philox.h"

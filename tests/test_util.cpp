@@ -1,3 +1,4 @@
+#include <algorithm>
 #include "tests/test_util.h"
 
 #include <cmath>

@@ -1,5 +1,6 @@
 // One fused pass per parameter tensor: sanitise the gradient, update m and v, update the
 // parameter. Non-finite gradient elements are counted with one atomic per block.
+#include <algorithm>
 #include "engine/cuda_check.h"
 #include "engine/cuda_types.cuh"
 #include "engine/nvtx.h"

@@ -1,5 +1,6 @@
 // Differentiable elementwise API: checks, broadcasting, device dispatch and the derivative rules
 // (each written with differentiable ops, so they can be differentiated again).
+#include <algorithm>
 #include "ops/elementwise/elementwise.h"
 
 #include "autograd/autograd.h"

@@ -1,6 +1,7 @@
 // CUDA elementwise kernels: one thread per output element in a grid-stride loop. Inputs with the
 // output's shape and contiguous layout are indexed directly; others go through StridedLayout
 // (broadcast dims have stride 0). 16-bit types load and store through float.
+#include <algorithm>
 #include "engine/cuda_check.h"
 #include "engine/cuda_types.cuh"
 #include "engine/nvtx.h"

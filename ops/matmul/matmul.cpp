@@ -1,5 +1,6 @@
 // Differentiable matmul: checks, operand layout (transposed views need no copy) and backward
 // dA = dC B^T, dB = A^T dC, summed over a broadcast batch.
+#include <algorithm>
 #include "ops/matmul/matmul.h"
 
 #include "autograd/autograd.h"

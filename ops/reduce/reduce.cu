@@ -1,6 +1,7 @@
 // CUDA row reductions of a contiguous [rows, cols] matrix. Long rows: one block per row, a
 // strided per-thread partial, then a warp-shuffle tree. Short rows (cols <= 32): one thread per
 // row, so a [N*C, 1]-shaped reduction does not waste a block per element.
+#include <algorithm>
 #include "engine/cuda_check.h"
 #include "engine/cuda_types.cuh"
 #include "engine/nvtx.h"

@@ -1,5 +1,6 @@
 // CUDA kernels of index_select (one thread per output element) and index_add (atomicAdd, so
 // repeated indices accumulate; the summation order of duplicates is not deterministic).
+#include <algorithm>
 #include "engine/cuda_check.h"
 #include "engine/cuda_types.cuh"
 #include "engine/nvtx.h"

@@ -5,6 +5,7 @@
 //                     filter taps that fall on real input pixels (every up-th tap).
 //   upfirdn2d_direct: one thread per output reading global memory; the fallback when the tile's
 //                     window would not fit in shared memory (very large filters or factors).
+#include <algorithm>
 #include "engine/cuda_check.h"
 #include "engine/cuda_types.cuh"
 #include "engine/nvtx.h"
