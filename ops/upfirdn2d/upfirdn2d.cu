@@ -50,29 +50,34 @@ __global__ void upfirdn2d_tiled(const T* __restrict__ x, const compute_t<T>* __r
   int tile_w = min(kTileW, p.out_w - ox0), tile_h = min(kTileH, p.out_h - oy0);
   Window wy = input_window(oy0, tile_h, p.down_y, p.pad_y0, p.filter_h, p.up_y);
   Window wx = input_window(ox0, tile_w, p.down_x, p.pad_x0, p.filter_w, p.up_x);
+  int tx = threadIdx.x;
+  int ox = ox0 + tx;
+  int ux0 = ox * p.down_x - p.pad_x0;  // upsampled column of tap 0
+  int j0 = floor_mod(-ux0, p.up_x);    // first tap on a real pixel; later ones are up_x apart
+  int wcol0 = floor_div(ux0 + j0, p.up_x) - wx.lo;  // its window column; each next tap is +1
   for (int64_t plane = blockIdx.z; plane < int64_t(p.N) * p.C; plane += gridDim.z) {
     const T* src = x + plane * p.in_h * p.in_w;
     __syncthreads();  // the previous plane's window is no longer read
-    for (int k = tid; k < wy.size * wx.size; k += nthreads) {
-      int iy = wy.lo + k / wx.size, ix = wx.lo + k % wx.size;
-      bool inside = iy >= 0 && iy < p.in_h && ix >= 0 && ix < p.in_w;
-      window[k] = inside ? load_as_compute(src + iy * p.in_w + ix) : C(0);
+    for (int r = threadIdx.y; r < wy.size; r += blockDim.y) {
+      int iy = wy.lo + r;
+      for (int c = tx; c < wx.size; c += blockDim.x) {
+        int ix = wx.lo + c;
+        bool inside = iy >= 0 && iy < p.in_h && ix >= 0 && ix < p.in_w;
+        window[r * wx.size + c] = inside ? load_as_compute(src + iy * p.in_w + ix) : C(0);
+      }
     }
     __syncthreads();
-    int tx = threadIdx.x;
     if (tx >= tile_w) continue;
-    int ox = ox0 + tx;
-    int ux0 = ox * p.down_x - p.pad_x0;  // upsampled column of tap 0
-    int j0 = floor_mod(-ux0, p.up_x);    // first tap on a real pixel
     for (int ty = threadIdx.y; ty < tile_h; ty += blockDim.y) {
       int oy = oy0 + ty;
       int uy0 = oy * p.down_y - p.pad_y0;
       int i0 = floor_mod(-uy0, p.up_y);
+      const C* row = window + (floor_div(uy0 + i0, p.up_y) - wy.lo) * wx.size + wcol0;
       C acc = 0;
-      for (int i = i0; i < p.filter_h; i += p.up_y) {
-        const C* row = window + (floor_div(uy0 + i, p.up_y) - wy.lo) * wx.size - wx.lo;
+      for (int i = i0; i < p.filter_h; i += p.up_y, row += wx.size) {
         const C* frow = filter + i * p.filter_w;
-        for (int j = j0; j < p.filter_w; j += p.up_x) acc += row[floor_div(ux0 + j, p.up_x)] * frow[j];
+        int col = 0;
+        for (int j = j0; j < p.filter_w; j += p.up_x, ++col) acc += row[col] * frow[j];
       }
       out[(plane * p.out_h + oy) * p.out_w + ox] = from_compute<T>(acc);
     }
