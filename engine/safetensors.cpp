@@ -39,7 +39,7 @@ const Tensor& SafetensorsFile::at(const std::string& name) const {
   return it->second;
 }
 
-SafetensorsFile load_safetensors(const std::string& path) {
+SafetensorsIndex read_safetensors_index(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   SG_CHECK(in.good(), "safetensors: cannot open ", path);
   in.seekg(0, std::ios::end);
@@ -58,13 +58,14 @@ SafetensorsFile load_safetensors(const std::string& path) {
   } catch (const std::exception& e) {
     SG_FAIL("safetensors: ", path, ": bad JSON header: ", e.what());
   }
-  int64_t data_start = 8 + int64_t(header_size), data_size = file_size - data_start;
-  SafetensorsFile file;
-  file.path = path;
+  SafetensorsIndex index;
+  index.path = path;
+  index.data_start = 8 + int64_t(header_size);
+  int64_t data_size = file_size - index.data_start;
   for (auto& [name, entry] : json.items()) {
     if (name == "__metadata__") {
       for (auto& [key, value] : entry.items())
-        file.metadata[key] = value.is_string() ? value.get<std::string>() : value.dump();
+        index.metadata[key] = value.is_string() ? value.get<std::string>() : value.dump();
       continue;
     }
     try {
@@ -75,14 +76,26 @@ SafetensorsFile load_safetensors(const std::string& path) {
                "safetensors: ", path, ": tensor '", name, "' has data offsets outside the file");
       SG_CHECK(offsets[1] - offsets[0] == shape_numel(shape) * int64_t(dtype_size(dtype)), "safetensors: ", path,
                ": tensor '", name, "' has ", offsets[1] - offsets[0], " bytes for shape ", shape_str(shape));
-      Tensor t = Tensor::empty(shape, dtype, Device::CPU);
-      in.seekg(data_start + offsets[0]);
-      in.read(static_cast<char*>(t.data_ptr()), offsets[1] - offsets[0]);
-      SG_CHECK(in.good(), "safetensors: ", path, ": could not read tensor '", name, "'");
-      file.tensors[name] = t;
+      index.entries[name] = {dtype, shape, offsets[0], offsets[1]};
     } catch (const nlohmann::json::exception& e) {
       SG_FAIL("safetensors: ", path, ": bad header entry for '", name, "': ", e.what());
     }
+  }
+  return index;
+}
+
+SafetensorsFile load_safetensors(const std::string& path) {
+  SafetensorsIndex index = read_safetensors_index(path);
+  std::ifstream in(path, std::ios::binary);
+  SafetensorsFile file;
+  file.path = path;
+  file.metadata = index.metadata;
+  for (const auto& [name, e] : index.entries) {
+    Tensor t = Tensor::empty(e.shape, e.dtype, Device::CPU);
+    in.seekg(index.data_start + e.begin);
+    in.read(static_cast<char*>(t.data_ptr()), e.end - e.begin);
+    SG_CHECK(in.good(), "safetensors: ", path, ": could not read tensor '", name, "'");
+    file.tensors[name] = t;
   }
   return file;
 }

@@ -22,6 +22,20 @@ struct SafetensorsFile {
 // Reads the whole file. Bad headers, unknown dtypes and truncated data are reported with the path.
 SafetensorsFile load_safetensors(const std::string& path);
 
+// The header alone, for reading parts of large files (datasets) without loading them.
+struct SafetensorsEntry {
+  DType dtype;
+  Shape shape;
+  int64_t begin, end;  // byte offsets from data_start
+};
+struct SafetensorsIndex {
+  std::string path;
+  int64_t data_start = 0;
+  std::map<std::string, SafetensorsEntry> entries;
+  std::map<std::string, std::string> metadata;
+};
+SafetensorsIndex read_safetensors_index(const std::string& path);
+
 // Writes atomically: the data goes to `path.tmp`, is flushed, and then renamed over `path`, so a
 // crash never leaves a partial file under the final name. Tensors may live on any device.
 void save_safetensors(const std::string& path, const std::map<std::string, Tensor>& tensors,
