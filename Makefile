@@ -47,7 +47,7 @@ APPS := $(patsubst apps/%.cpp,$(BUILD)/%,$(wildcard apps/*.cpp))
 DEPS_STAMP := $(BUILD)/.deps-installed
 
 .PHONY: all test test-fixtures bench run clean deps ptx
-.PRECIOUS: $(BUILD)/apps/%.o
+.SECONDARY: $(patsubst apps/%.cpp,$(BUILD)/apps/%.o,$(wildcard apps/*.cpp))
 all: $(LIB) $(TEST_BIN) $(BENCH_BIN) $(APPS)
 
 # Debian packages the build needs; installed once when a header is missing.

@@ -32,6 +32,7 @@ const char* kUsage = R"(usage: train --outdir=DIR --data=DATASET [options]
   --workers=N         data loading threads (default 2)
   --device=cpu|cuda   default: cuda when available
   --tiny=0|1          a small network (channel_base 2048, max 128) for quick CPU runs
+  --grid=WxH          snapshot grid size (default: the official ~7680x4320 pixels)
 )";
 
 int run(const AppArgs& args) {
@@ -53,6 +54,9 @@ int run(const AppArgs& args) {
   o.reg_type = args.get("reg-type", "none");
   o.ggdr_res = args.get_int("ggdr-res", 64);
   o.device = args.device();
+  if (args.has("grid"))
+    SG_CHECK(std::sscanf(args.get("grid", "").c_str(), "%dx%d", &o.grid_w, &o.grid_h) == 2 && o.grid_w > 0 && o.grid_h > 0,
+             "train: --grid must be WxH, got '", args.get("grid", ""), "'");
   if (args.get_bool("tiny", false))
     o.adjust_spec = [](TrainingSpec& spec) {
       for (int* base : {&spec.G.synthesis.channel_base, &spec.D.channel_base}) *base = 2048;

@@ -1,7 +1,8 @@
-// Memory for tensor storage. CPU memory is 64-byte aligned malloc. CUDA memory goes through a
-// caching allocator: sizes are rounded to a size class and freed blocks are kept in a per-class
-// free list and handed out again, so the training loop stops calling cudaMalloc after its first
-// iteration. All work runs on one stream, so a freed block may be reused immediately.
+// Memory for tensor storage, through one caching allocator per device: sizes are rounded to a
+// size class and freed blocks are kept in a per-class free list and handed out again, so the
+// training loop stops calling cudaMalloc (or malloc, whose large blocks cost page faults) after
+// its first iteration. All CUDA work runs on one stream, so a freed block may be reused at once.
+// CPU blocks are 64-byte aligned.
 #pragma once
 #include <cstddef>
 

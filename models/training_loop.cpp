@@ -134,7 +134,11 @@ Trainer::Trainer(const TrainingOptions& options, RealDataSource data)
   if (spec_.loss.r1_gamma > 0) phases_.push_back({Phase::Dreg, spec_.d_reg_interval});
 
   // A fixed latent grid for the snapshots, as official (about 7680x4320 pixels).
-  int grid_w = std::clamp(7680 / data_.resolution, 7, 32), grid_h = std::clamp(4320 / data_.resolution, 4, 32);
+  if (o.grid_w <= 0 || o.grid_h <= 0) {
+    options_.grid_w = std::clamp(7680 / data_.resolution, 7, 32);
+    options_.grid_h = std::clamp(4320 / data_.resolution, 4, 32);
+  }
+  int grid_w = options_.grid_w, grid_h = options_.grid_h;
   RandomGenerator grid_rng(o.seed + 12345);
   grid_z_ = randn({int64_t(grid_w) * grid_h, spec_.G.z_dim}, grid_rng, DType::Float32, o.device);
   grid_c_ = data_.random_labels(int64_t(grid_w) * grid_h, o.device);
@@ -231,8 +235,7 @@ void Trainer::save_image_snapshot(const std::string& filename) {
     synth.noise_mode = NoiseMode::Const;
     images.push_back(G_ema_->forward(narrow(grid_z_, 0, start, count), narrow(grid_c_, 0, start, count), 1, -1, synth));
   }
-  int grid_w = std::clamp(7680 / data_.resolution, 7, 32), grid_h = std::clamp(4320 / data_.resolution, 4, 32);
-  save_image_grid((fs::path(run_dir_) / filename).string(), cat(images, 0), grid_w, grid_h);
+  save_image_grid((fs::path(run_dir_) / filename).string(), cat(images, 0), options_.grid_w, options_.grid_h);
 }
 
 void Trainer::write_tick(double tick_seconds, double maintenance_seconds, bool done) {

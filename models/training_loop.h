@@ -37,6 +37,7 @@ struct TrainingOptions {
   std::optional<int> kimg;
   int kimg_per_tick = 4;
   int snap = 50;  // image and network snapshots every `snap` ticks
+  int grid_w = 0, grid_h = 0;  // snapshot grid; 0: the official size for the resolution
   std::string aug = "noaug";  // only noaug until the ADA pipe exists (ada and fixed are refused)
   std::string resume;  // checkpoint path to continue from
   uint64_t seed = 0;
