@@ -69,6 +69,7 @@ Tensor StyleGAN2Loss::run_G(const Tensor& z, const Tensor& c, Tensor* ws_out, st
   }
   SynthesisOptions options;
   options.noise_mode = config_.noise_mode;
+  options.noise_rng = &rng_;
   options.features = features;
   Tensor img = G_.synthesis().forward(ws, options);
   if (ws_out) *ws_out = ws;

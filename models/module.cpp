@@ -1,5 +1,7 @@
 #include "models/module.h"
 
+#include <algorithm>
+
 #include "autograd/autograd.h"
 
 namespace sg {
@@ -24,6 +26,16 @@ void Module::collect(const std::string& prefix, bool with_buffers, std::vector<s
 std::vector<std::pair<std::string, Tensor*>> Module::named_parameters() {
   std::vector<std::pair<std::string, Tensor*>> out;
   collect("", false, out);
+  return out;
+}
+
+std::vector<std::pair<std::string, Tensor*>> Module::named_buffers() {
+  auto all = named_state();
+  auto params = named_parameters();
+  std::vector<std::pair<std::string, Tensor*>> out;
+  for (auto& entry : all)
+    if (std::none_of(params.begin(), params.end(), [&](const auto& p) { return p.second == entry.second; }))
+      out.push_back(entry);
   return out;
 }
 

@@ -21,6 +21,8 @@ class Module {
   // Trainable parameters (leaf tensors that require grad), full dotted names.
   std::vector<std::pair<std::string, Tensor*>> named_parameters();
   std::vector<Tensor> parameters();
+  // Buffers only (not trained: filters, noise constants, running averages).
+  std::vector<std::pair<std::string, Tensor*>> named_buffers();
   // Parameters and buffers: the state dict.
   std::vector<std::pair<std::string, Tensor*>> named_state();
   std::map<std::string, Tensor> state_dict();

@@ -173,13 +173,16 @@ class SynthesisLayer : public Module {
     noise_strength_ = &register_parameter("noise_strength", Tensor::zeros({}));
   }
 
-  Tensor forward(const Tensor& x, const Tensor& w, NoiseMode noise_mode, bool fused_modconv, double gain = 1) {
+  Tensor forward(const Tensor& x, const Tensor& w, const SynthesisOptions& options, bool fused_modconv, double gain = 1) {
     Tensor styles = affine_->forward(w);
     Tensor noise;
-    if (noise_mode == NoiseMode::Random)
-      noise = mul(randn({x.size(0), 1, resolution_, resolution_}, DType::Float32, x.device()), *noise_strength_);
-    else if (noise_mode == NoiseMode::Const)
+    NoiseMode noise_mode = options.noise_mode;
+    if (noise_mode == NoiseMode::Random) {
+      RandomGenerator& gen = options.noise_rng ? *options.noise_rng : default_generator();
+      noise = mul(randn({x.size(0), 1, resolution_, resolution_}, gen, DType::Float32, x.device()), *noise_strength_);
+    } else if (noise_mode == NoiseMode::Const) {
       noise = mul(*noise_const_, *noise_strength_);
+    }
     ModulatedConvOptions o;
     o.up = up_;
     o.padding = 1;
@@ -264,17 +267,17 @@ class SynthesisBlock : public Module {
     auto next_w = [&] { return select(ws, 1, w_index++); };
     if (in_channels_ == 0) {
       x = repeat(unsqueeze(cast(*const_, dtype), 0), {batch, 1, 1, 1});
-      x = conv1_->forward(x, next_w(), options.noise_mode, fused);
+      x = conv1_->forward(x, next_w(), options, fused);
     } else if (architecture_ == "resnet") {
       x = cast(x, dtype);
       Tensor y = skip_->forward(x, kSqrtHalf);
-      x = conv0_->forward(x, next_w(), options.noise_mode, fused);
-      x = conv1_->forward(x, next_w(), options.noise_mode, fused, kSqrtHalf);
+      x = conv0_->forward(x, next_w(), options, fused);
+      x = conv1_->forward(x, next_w(), options, fused, kSqrtHalf);
       x = add(y, x);
     } else {
       x = cast(x, dtype);
-      x = conv0_->forward(x, next_w(), options.noise_mode, fused);
-      x = conv1_->forward(x, next_w(), options.noise_mode, fused);
+      x = conv0_->forward(x, next_w(), options, fused);
+      x = conv1_->forward(x, next_w(), options, fused);
     }
     if (options.features) (*options.features)[resolution_] = cast(x, DType::Float32);
     if (img.defined()) img = upsample2d(img, *resample_filter_);

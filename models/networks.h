@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/rng.h"
 #include "models/module.h"
 #include "ops/bias_act/bias_act.h"
 
@@ -98,6 +99,9 @@ struct SynthesisOptions {
   bool force_fp32 = false;
   // When set, receives each block's main-path output by resolution, as float32 (GGDR targets).
   std::map<int, Tensor>* features = nullptr;
+  // Source of random noise (noise_mode random); the default generator when null. Training
+  // passes its own so that a resumed run draws the same noise.
+  RandomGenerator* noise_rng = nullptr;
 };
 
 class SynthesisLayer;

@@ -171,10 +171,9 @@ void Trainer::update_ema() {
   auto params = G_->named_parameters();
   for (size_t i = 0; i < params.size(); ++i) ema_params[i].second->copy_(lerp(*params[i].second, *ema_params[i].second, beta));
   // Buffers (w_avg, noise constants, filters) are copied, not averaged.
-  auto ema_state = G_ema_->named_state();
-  auto state = G_->named_state();
-  for (size_t i = 0; i < state.size(); ++i)
-    if (!requires_grad(*state[i].second) && !requires_grad(*ema_state[i].second)) ema_state[i].second->copy_(*state[i].second);
+  auto ema_buffers = G_ema_->named_buffers();
+  auto buffers = G_->named_buffers();
+  for (size_t i = 0; i < buffers.size(); ++i) ema_buffers[i].second->copy_(*buffers[i].second);
 }
 
 void Trainer::train_one_iteration() {
