@@ -29,3 +29,15 @@ if command -v ncu >/dev/null && [ "${NCU:-1}" = 1 ]; then
       --section SpeedOfLight --section MemoryWorkloadAnalysis ./build/sg_bench --filter upfirdn2d > "$OUT/ncu.txt" 2>&1
   tail -60 "$OUT/ncu.txt"
 fi
+# Optional: a training run on Fashion-MNIST (IDX files in .fmnist/), for TRAIN_SECONDS seconds.
+if [ -n "${TRAIN_SECONDS:-}" ] && [ -f .fmnist/train-images-idx3-ubyte.gz ]; then
+  make -j16 CUDA_ARCH="$ARCH" "${EXTRA[@]}" build/train build/dataset_tool build/generate >> "$OUT/build.log" 2>&1
+  ./build/dataset_tool --source=.fmnist/train-images-idx3-ubyte.gz --dest=datasets/fmnist32.safetensors --resolution=32 --transform=pad | tail -1
+  timeout "$TRAIN_SECONDS" ./build/train --outdir=runs --data=datasets/fmnist32.safetensors --cfg=auto --kimg=${TRAIN_KIMG:-1000} \
+    --snap=${TRAIN_SNAP:-5} --grid=16x8 2>&1 | tee "$OUT/train.txt" | tail -25
+  run=$(ls -d runs/*/ | tail -1)
+  cp "$(ls "$run"/fakes0*.png | tail -1)" "$OUT/fakes_last.png"
+  tail -3 "$run/stats.jsonl" > "$OUT/stats_tail.jsonl"
+  ckpt=$(ls "$run"/network-snapshot-*.safetensors | tail -1)
+  ./build/generate --network="$ckpt" --seeds=0-31 --grid=8x4 --outdir="$OUT/generated" && cp "$OUT/generated/grid.png" "$OUT/generate_grid.png" && rm -r "$OUT/generated"
+fi

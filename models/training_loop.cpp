@@ -316,7 +316,11 @@ void Trainer::run() {
     tick_start = Clock::now();
     if (done) break;
   }
-  std::cout << "Done: snapshots and stats.jsonl in " << run_dir_ << std::endl;
+  std::ostringstream kimg;
+  kimg << std::setw(6) << std::setfill('0') << cur_nimg_ / 1000;
+  std::cout << "Done. Samples: " << (fs::path(run_dir_) / ("fakes" + kimg.str() + ".png")).string()
+            << "\n      checkpoint: " << (fs::path(run_dir_) / ("network-snapshot-" + kimg.str() + ".safetensors")).string()
+            << "\n      stats: " << (fs::path(run_dir_) / "stats.jsonl").string() << std::endl;
 }
 
 void Trainer::save_checkpoint(const std::string& path) {
