@@ -25,6 +25,34 @@ std::map<std::string, Tensor> state_with_prefix(const SafetensorsFile& file, con
   return state;
 }
 
+// The same networks with every block of resolution >= 8 in float16 (num_fp16_res 4), as
+// training runs them on a GPU, against the float32 fixture. Tolerance 5e-2 of the tensor's
+// magnitude: activations are stored with an 11-bit mantissa (relative error ~5e-4 per rounding)
+// across ~10 layers of convolution, demodulation and lrelu, with float32 accumulation inside.
+void check_float16_layers(test::FixtureCase& c, nlohmann::json g_kwargs, nlohmann::json d_kwargs, const LossConfig& loss) {
+  constexpr double kFloat16Tolerance = 5e-2;
+  g_kwargs["synthesis_kwargs"]["num_fp16_res"] = 4;
+  d_kwargs["num_fp16_res"] = 4;
+  Generator G(GeneratorConfig::from_json(g_kwargs));
+  DiscriminatorConfig d_config = DiscriminatorConfig::from_json(d_kwargs);
+  d_config.ggdr_res = loss.ggdr_res;
+  Discriminator D(d_config);
+  G.load_state_dict(state_with_prefix(*c.file, "G/", Device::CPU));
+  D.load_state_dict(state_with_prefix(*c.file, "D/", Device::CPU));
+  G.to(Device::CUDA);
+  D.to(Device::CUDA);
+  G.eval();
+  D.eval();
+  NoGradGuard no_grad;
+  Tensor labels = Tensor::zeros({c.input("in/z").size(0), 0}, DType::Float32, Device::CUDA);
+  SynthesisOptions options;
+  options.noise_mode = loss.noise_mode;
+  Tensor img = G.forward(c.input("in/z"), labels, 1, -1, options);
+  c.expect_close("out/img", img, kFloat16Tolerance);
+  c.expect_close("out/D_fake_logits", D.forward(c.input("out/img"), labels), kFloat16Tolerance);
+  c.expect_close("out/D_real_logits", D.forward(c.input("in/real"), labels), kFloat16Tolerance);
+}
+
 void check_network_file(test::FixtureCase& c) {
   const SafetensorsFile& file = *c.file;
   Device device = c.mode.device;
@@ -70,6 +98,8 @@ void check_network_file(test::FixtureCase& c) {
         c.expect_close("out/D_fake_fmaps/" + std::to_string(res), m, kNetTolerance);
     c.expect_close("out/D_real_logits", D.forward(real, labels), kNetTolerance);
   }
+
+  if (device == Device::CUDA) check_float16_layers(c, g_kwargs, d_kwargs, loss_config);
 
   G.train();
   D.train();
