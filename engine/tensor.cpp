@@ -244,12 +244,14 @@ Tensor permute(const Tensor& x, const std::vector<int64_t>& dims) {
   return x.as_strided(shape, strides, x.offset());
 }
 
-Tensor transpose(const Tensor& x, int64_t dim0, int64_t dim1) {
-  std::vector<int64_t> dims(x.dim());
+std::vector<int64_t> transpose_dims(int ndim, int64_t dim0, int64_t dim1) {
+  std::vector<int64_t> dims(ndim);
   std::iota(dims.begin(), dims.end(), 0);
-  std::swap(dims[wrap_dim(dim0, x.dim(), "transpose")], dims[wrap_dim(dim1, x.dim(), "transpose")]);
-  return permute(x, dims);
+  std::swap(dims[wrap_dim(dim0, ndim, "transpose")], dims[wrap_dim(dim1, ndim, "transpose")]);
+  return dims;
 }
+
+Tensor transpose(const Tensor& x, int64_t dim0, int64_t dim1) { return permute(x, transpose_dims(x.dim(), dim0, dim1)); }
 
 Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length) {
   int d = wrap_dim(dim, x.dim(), "narrow");

@@ -122,6 +122,8 @@ Tensor clone(const Tensor& x);                   // always a fresh contiguous co
 // Views; each throws a clear error when the view is impossible.
 Tensor permute(const Tensor& x, const std::vector<int64_t>& dims);
 Tensor transpose(const Tensor& x, int64_t dim0, int64_t dim1);
+// The permutation that swaps dim0 and dim1 of an ndim-dimensional tensor.
+std::vector<int64_t> transpose_dims(int ndim, int64_t dim0, int64_t dim1);
 Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length);
 Tensor expand(const Tensor& x, const Shape& shape);  // numpy broadcasting rules; -1 keeps a size
 Tensor unsqueeze(const Tensor& x, int64_t dim);

@@ -49,6 +49,11 @@ StyleGAN2Loss::StyleGAN2Loss(Generator& G, Discriminator& D, const LossConfig& c
 
 void StyleGAN2Loss::report(const std::string& name, const Tensor& values) { stats[name] = values.to_vector(); }
 
+void StyleGAN2Loss::report_logits(const std::string& kind, const Tensor& logits) {
+  report("Loss/scores/" + kind, logits);
+  report("Loss/signs/" + kind, sign(logits));
+}
+
 Tensor StyleGAN2Loss::run_G(const Tensor& z, const Tensor& c, Tensor* ws_out, std::map<int, Tensor>* features) {
   MappingNetwork& mapping = G_.mapping();
   Tensor ws = mapping.forward(z, c);
@@ -104,8 +109,7 @@ void StyleGAN2Loss::accumulate_gradients(Phase phase, const Tensor& real_img, co
   if (phase == Phase::Gmain) {
     Tensor img = run_G(gen_z, gen_c, nullptr, nullptr);
     Tensor logits = run_D(img, gen_c, nullptr, nullptr);
-    report("Loss/scores/fake", logits);
-    report("Loss/signs/fake", sign(logits));
+    report_logits("fake", logits);
     Tensor loss = softplus(neg(logits));
     report("Loss/G/loss", loss);
     backward(mul(mean(loss), gain));
@@ -151,8 +155,7 @@ void StyleGAN2Loss::accumulate_gradients(Phase phase, const Tensor& real_img, co
       if (config_.ggdr_res > 0) target[config_.ggdr_res] = g_features.at(config_.ggdr_res);
       Tensor logits = run_D(img, gen_c, config_.ggdr_res > 0 ? &target : nullptr,
                             config_.ggdr_res > 0 ? &decoded : nullptr);
-      report("Loss/scores/fake", logits);
-      report("Loss/signs/fake", sign(logits));
+      report_logits("fake", logits);
       Tensor loss = mean(softplus(logits));
       if (config_.ggdr_res > 0) {
         Tensor similarity = mean_cosine_similarity(decoded.at(config_.ggdr_res), target.at(config_.ggdr_res));
@@ -163,8 +166,7 @@ void StyleGAN2Loss::accumulate_gradients(Phase phase, const Tensor& real_img, co
       backward(mul(loss, gain));
     }
     Tensor logits = run_D(real_img.detach(), real_c, nullptr, nullptr);
-    report("Loss/scores/real", logits);
-    report("Loss/signs/real", sign(logits));
+    report_logits("real", logits);
     Tensor loss = softplus(neg(logits));
     report("Loss/D/loss", loss);
     backward(mul(mean(loss), gain));
@@ -173,8 +175,7 @@ void StyleGAN2Loss::accumulate_gradients(Phase phase, const Tensor& real_img, co
 
   Tensor real = set_requires_grad(real_img.detach(), true);
   Tensor logits = run_D(real, real_c, nullptr, nullptr);
-  report("Loss/scores/real", logits);
-  report("Loss/signs/real", sign(logits));
+  report_logits("real", logits);
   Tensor r1_grads;
   {
     NoWeightGradientsGuard no_weight_grads;

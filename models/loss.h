@@ -56,6 +56,8 @@ class StyleGAN2Loss {
   Tensor run_D(const Tensor& img, const Tensor& c, std::map<int, Tensor>* features_to_augment,
                std::map<int, Tensor>* decoded);
   void report(const std::string& name, const Tensor& values);
+  // D's scores and their signs for "fake" or "real" images (the signs of reals drive ADA).
+  void report_logits(const std::string& kind, const Tensor& logits);
 
   Generator& G_;
   Discriminator& D_;

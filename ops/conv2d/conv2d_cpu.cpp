@@ -61,23 +61,29 @@ bool is_pointwise(const ConvShape& s) {
   return s.R == 1 && s.S == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_h == 0 && s.pad_w == 0;
 }
 
+// Calls f(n, g, columns) for every sample and group, where columns is that group's input unrolled
+// by im2col ([C/g * R * S, Ho * Wo]; the input itself for a pointwise convolution).
+template <class T, class F>
+void for_each_unrolled(const Tensor& x, const ConvShape& s, F f) {
+  int64_t cg = s.C / s.groups;
+  std::vector<T> cols(is_pointwise(s) ? 0 : cg * s.R * s.S * s.Ho * s.Wo);
+  for (int64_t n = 0; n < s.N; ++n)
+    for (int64_t g = 0; g < s.groups; ++g) {
+      const T* xg = x.data<T>() + (n * s.C + g * cg) * s.H * s.W;
+      if (!is_pointwise(s)) im2col(xg, cg, s, cols.data());
+      f(n, g, is_pointwise(s) ? xg : cols.data());
+    }
+}
+
 }  // namespace
 
 void conv2d_forward_cpu(const Tensor& y, const Tensor& x, const Tensor& w, const ConvShape& s) {
   SG_DISPATCH_FLOAT_CPU(x.dtype(), "conv2d", [&] {
-    int64_t cg = s.C / s.groups, kg = s.K / s.groups, patch = cg * s.R * s.S, pixels = s.Ho * s.Wo;
-    std::vector<scalar_t> cols(is_pointwise(s) ? 0 : patch * pixels);
-    for (int64_t n = 0; n < s.N; ++n)
-      for (int64_t g = 0; g < s.groups; ++g) {
-        const scalar_t* xg = x.data<scalar_t>() + (n * s.C + g * cg) * s.H * s.W;
-        const scalar_t* b = xg;
-        if (!is_pointwise(s)) {
-          im2col(xg, cg, s, cols.data());
-          b = cols.data();
-        }
-        gemm<scalar_t>(false, false, kg, pixels, patch, w.data<scalar_t>() + g * kg * patch, b, 0,
-                       y.data<scalar_t>() + (n * s.K + g * kg) * pixels);
-      }
+    int64_t kg = s.K / s.groups, patch = s.C / s.groups * s.R * s.S, pixels = s.Ho * s.Wo;
+    for_each_unrolled<scalar_t>(x, s, [&](int64_t n, int64_t g, const scalar_t* cols) {
+      gemm<scalar_t>(false, false, kg, pixels, patch, w.data<scalar_t>() + g * kg * patch, cols, 0,
+                     y.data<scalar_t>() + (n * s.K + g * kg) * pixels);
+    });
   });
 }
 
@@ -102,19 +108,12 @@ void conv2d_backward_data_cpu(const Tensor& x, const Tensor& y, const Tensor& w,
 
 void conv2d_backward_weight_cpu(const Tensor& dw, const Tensor& x, const Tensor& dy, const ConvShape& s) {
   SG_DISPATCH_FLOAT_CPU(x.dtype(), "conv2d_weight_grad", [&] {
-    int64_t cg = s.C / s.groups, kg = s.K / s.groups, patch = cg * s.R * s.S, pixels = s.Ho * s.Wo;
-    std::vector<scalar_t> cols(is_pointwise(s) ? 0 : patch * pixels);
-    for (int64_t n = 0; n < s.N; ++n)
-      for (int64_t g = 0; g < s.groups; ++g) {
-        const scalar_t* xg = x.data<scalar_t>() + (n * s.C + g * cg) * s.H * s.W;
-        const scalar_t* b = xg;
-        if (!is_pointwise(s)) {
-          im2col(xg, cg, s, cols.data());
-          b = cols.data();
-        }
-        gemm<scalar_t>(false, true, kg, patch, pixels, dy.data<scalar_t>() + (n * s.K + g * kg) * pixels, b,
-                       n == 0 ? scalar_t(0) : scalar_t(1), dw.data<scalar_t>() + g * kg * patch);
-      }
+    int64_t kg = s.K / s.groups, patch = s.C / s.groups * s.R * s.S, pixels = s.Ho * s.Wo;
+    for_each_unrolled<scalar_t>(x, s, [&](int64_t n, int64_t g, const scalar_t* cols) {
+      // The first sample overwrites, the others accumulate.
+      gemm<scalar_t>(false, true, kg, patch, pixels, dy.data<scalar_t>() + (n * s.K + g * kg) * pixels, cols,
+                     n == 0 ? scalar_t(0) : scalar_t(1), dw.data<scalar_t>() + g * kg * patch);
+    });
   });
 }
 
