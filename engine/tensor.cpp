@@ -37,8 +37,8 @@ Shape contiguous_strides(const Shape& shape) {
 
 int wrap_dim(int64_t dim, int ndim, const char* op_name) {
   int64_t wrapped = dim < 0 ? dim + ndim : dim;
-  SG_CHECK(wrapped >= 0 && wrapped < std::max(ndim, 1), op_name, ": dim ", dim,
-           " out of range for a tensor of ", ndim, " dims");
+  // No dim is valid for a 0-d tensor: callers index the shape with the result.
+  SG_CHECK(wrapped >= 0 && wrapped < ndim, op_name, ": dim ", dim, " out of range for a tensor of ", ndim, " dims");
   return int(wrapped);
 }
 
@@ -179,6 +179,7 @@ std::string Tensor::describe() const {
 }
 
 std::string Tensor::to_string(int max_per_dim) const {
+  max_per_dim = std::max(max_per_dim, 2);  // the elision below keeps max_per_dim / 2 at each end
   std::ostringstream out;
   out << describe() << "\n";
   std::vector<double> v = to_vector();

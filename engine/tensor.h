@@ -21,7 +21,7 @@ using Shape = std::vector<int64_t>;
 std::string shape_str(const Shape& shape);
 int64_t shape_numel(const Shape& shape);
 Shape contiguous_strides(const Shape& shape);
-// Wraps a possibly negative dim into [0, ndim); names the op in the error.
+// Wraps a possibly negative dim into [0, ndim); names the op in the error (a 0-d tensor has none).
 int wrap_dim(int64_t dim, int ndim, const char* op_name);
 
 class Storage {
@@ -101,7 +101,7 @@ class Tensor {
   double item() const;
   std::vector<double> to_vector() const;  // row-major values as double, from any device
   std::string describe() const;           // e.g. "float32[2, 3] on cuda"
-  std::string to_string(int max_per_dim = 6) const;
+  std::string to_string(int max_per_dim = 6) const;  // long dims elided to max_per_dim (at least 2)
 
   bool same(const Tensor& other) const { return impl_ == other.impl_; }
   TensorImpl& impl() const {
