@@ -48,7 +48,7 @@ SafetensorsIndex read_safetensors_index(const std::string& path) {
   uint64_t header_size = 0;
   SG_CHECK(file_size >= 8 && in.read(reinterpret_cast<char*>(&header_size), 8), "safetensors: ", path,
            " is too short to be a safetensors file");
-  SG_CHECK(int64_t(header_size) <= file_size - 8, "safetensors: ", path, ": header length ", header_size,
+  SG_CHECK(header_size <= uint64_t(file_size - 8), "safetensors: ", path, ": header length ", header_size,
            " exceeds the file size ", file_size);
   std::string header(header_size, '\0');
   in.read(header.data(), int64_t(header_size));
