@@ -54,8 +54,8 @@ Tensor run_on_device(const char* name, const std::vector<Tensor>& inputs, const 
   return out;
 }
 
-Tensor unary_raw(UnaryOp op, const Tensor& x, double a = 0, double b = 0) {
-  return run_on_device("unary", {x}, x.shape(), [&](const Tensor& out, const std::vector<Tensor>& in, bool cuda) {
+Tensor unary_raw(const char* name, UnaryOp op, const Tensor& x, double a = 0, double b = 0) {
+  return run_on_device(name, {x}, x.shape(), [&](const Tensor& out, const std::vector<Tensor>& in, bool cuda) {
     cuda ? unary_cuda(op, out, in[0], a, b) : unary_cpu(op, out, in[0], a, b);
   });
 }
@@ -79,9 +79,19 @@ Tensor ternary_raw(TernaryOp op, const Tensor& x, const Tensor& y, const Tensor&
 // Unary op whose derivative is g * dydx(x).
 template <class Derivative>
 Tensor unary_op(const char* name, UnaryOp op, const Tensor& x, double a, double b, Derivative dydx) {
-  Tensor y = unary_raw(op, x, a, b);
+  Tensor y = unary_raw(name, op, x, a, b);
   record(name, {x}, {y}, [x, dydx](const std::vector<Tensor>& g, const std::vector<bool>&) {
     return std::vector<Tensor>{mul(g[0], dydx(x))};
+  });
+  return y;
+}
+
+// A piecewise constant op: its gradient is zero, returned as zeros (g * 0 would turn an infinite
+// g, or an infinite x in a derivative formula, into NaN).
+Tensor piecewise_constant(const char* name, UnaryOp op, const Tensor& x, double a = 0) {
+  Tensor y = unary_raw(name, op, x, a);
+  record(name, {x}, {y}, [](const std::vector<Tensor>& g, const std::vector<bool>&) {
+    return std::vector<Tensor>{Tensor::zeros(g[0].shape(), g[0].dtype(), g[0].device())};
   });
   return y;
 }
@@ -137,7 +147,7 @@ Tensor maximum(const Tensor& a, const Tensor& b) { return extremum("maximum", Bi
 Tensor minimum(const Tensor& a, const Tensor& b) { return extremum("minimum", BinaryOp::Minimum, BinaryOp::Lt, a, b); }
 
 Tensor add(const Tensor& a, double s) {
-  Tensor y = unary_raw(UnaryOp::AddScalar, a, s);
+  Tensor y = unary_raw("add", UnaryOp::AddScalar, a, s);
   record("add_scalar", {a}, {y}, [](const std::vector<Tensor>& g, const std::vector<bool>&) {
     return std::vector<Tensor>{g[0]};
   });
@@ -145,7 +155,7 @@ Tensor add(const Tensor& a, double s) {
 }
 
 Tensor mul(const Tensor& a, double s) {
-  Tensor y = unary_raw(UnaryOp::MulScalar, a, s);
+  Tensor y = unary_raw("mul", UnaryOp::MulScalar, a, s);
   record("mul_scalar", {a}, {y}, [s](const std::vector<Tensor>& g, const std::vector<bool>&) {
     return std::vector<Tensor>{mul(g[0], s)};
   });
@@ -158,11 +168,11 @@ Tensor lt(const Tensor& a, const Tensor& b) { return binary_raw(BinaryOp::Lt, a,
 Tensor le(const Tensor& a, const Tensor& b) { return binary_raw(BinaryOp::Le, a, b, "le"); }
 Tensor gt(const Tensor& a, const Tensor& b) { return binary_raw(BinaryOp::Gt, a, b, "gt"); }
 Tensor ge(const Tensor& a, const Tensor& b) { return binary_raw(BinaryOp::Ge, a, b, "ge"); }
-Tensor gt(const Tensor& a, double s) { return unary_raw(UnaryOp::GtScalar, a, s); }
-Tensor lt(const Tensor& a, double s) { return unary_raw(UnaryOp::LtScalar, a, s); }
+Tensor gt(const Tensor& a, double s) { return unary_raw("gt", UnaryOp::GtScalar, a, s); }
+Tensor lt(const Tensor& a, double s) { return unary_raw("lt", UnaryOp::LtScalar, a, s); }
 
 Tensor neg(const Tensor& x) {
-  Tensor y = unary_raw(UnaryOp::Neg, x);
+  Tensor y = unary_raw("neg", UnaryOp::Neg, x);
   record("neg", {x}, {y}, [](const std::vector<Tensor>& g, const std::vector<bool>&) {
     return std::vector<Tensor>{neg(g[0])};
   });
@@ -171,13 +181,7 @@ Tensor neg(const Tensor& x) {
 
 Tensor abs(const Tensor& x) { return unary_op("abs", UnaryOp::Abs, x, 0, 0, [](const Tensor& x) { return sign(x); }); }
 
-Tensor sign(const Tensor& x) {
-  Tensor y = unary_raw(UnaryOp::Sign, x);
-  record("sign", {x}, {y}, [](const std::vector<Tensor>& g, const std::vector<bool>&) {
-    return std::vector<Tensor>{mul(g[0], 0.0)};
-  });
-  return y;
-}
+Tensor sign(const Tensor& x) { return piecewise_constant("sign", UnaryOp::Sign, x); }
 
 Tensor exp(const Tensor& x) { return unary_op("exp", UnaryOp::Exp, x, 0, 0, [](const Tensor& x) { return exp(x); }); }
 Tensor log(const Tensor& x) { return unary_op("log", UnaryOp::Log, x, 0, 0, [](const Tensor& x) { return reciprocal(x); }); }
@@ -192,11 +196,13 @@ Tensor reciprocal(const Tensor& x) {
   return unary_op("reciprocal", UnaryOp::Reciprocal, x, 0, 0, [](const Tensor& x) { return neg(reciprocal(square(x))); });
 }
 Tensor pow(const Tensor& x, double p) {
+  // x^0 is constant; p * x^(p-1) would give 0 * inf = NaN at x = 0.
+  if (p == 0) return piecewise_constant("pow", UnaryOp::Pow, x, p);
   return unary_op("pow", UnaryOp::Pow, x, p, 0, [p](const Tensor& x) { return mul(pow(x, p - 1), p); });
 }
 Tensor clamp(const Tensor& x, double lo, double hi) {
   return unary_op("clamp", UnaryOp::Clamp, x, lo, hi,
-                  [lo, hi](const Tensor& x) { return unary_raw(UnaryOp::ClampMask, x, lo, hi); });
+                  [lo, hi](const Tensor& x) { return unary_raw("clamp", UnaryOp::ClampMask, x, lo, hi); });
 }
 Tensor sigmoid(const Tensor& x) {
   return unary_op("sigmoid", UnaryOp::Sigmoid, x, 0, 0, [](const Tensor& x) {
@@ -212,12 +218,12 @@ Tensor softplus(const Tensor& x) {
 }
 Tensor leaky_relu(const Tensor& x, double slope) {
   return unary_op("leaky_relu", UnaryOp::LeakyRelu, x, slope, 0,
-                  [slope](const Tensor& x) { return unary_raw(UnaryOp::LeakyReluSlope, x, slope); });
+                  [slope](const Tensor& x) { return unary_raw("leaky_relu", UnaryOp::LeakyReluSlope, x, slope); });
 }
 Tensor sin(const Tensor& x) { return unary_op("sin", UnaryOp::Sin, x, 0, 0, [](const Tensor& x) { return cos(x); }); }
 Tensor cos(const Tensor& x) { return unary_op("cos", UnaryOp::Cos, x, 0, 0, [](const Tensor& x) { return neg(sin(x)); }); }
-Tensor floor(const Tensor& x) { return unary_op("floor", UnaryOp::Floor, x, 0, 0, [](const Tensor& x) { return mul(x, 0.0); }); }
-Tensor round(const Tensor& x) { return unary_op("round", UnaryOp::Round, x, 0, 0, [](const Tensor& x) { return mul(x, 0.0); }); }
+Tensor floor(const Tensor& x) { return piecewise_constant("floor", UnaryOp::Floor, x); }
+Tensor round(const Tensor& x) { return piecewise_constant("round", UnaryOp::Round, x); }
 
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   Tensor y = ternary_raw(TernaryOp::Where, cond, a, b, "where");
