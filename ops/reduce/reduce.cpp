@@ -24,6 +24,11 @@ ReducePlan plan_reduction(const Tensor& x, const std::vector<int64_t>& dims, boo
   ReducePlan plan;
   plan.reduced.assign(x.dim(), dims.empty());
   for (int64_t d : dims) {
+    // A 0-d tensor reduces to itself over dim 0 or -1 (as torch); it has no other dim.
+    if (x.dim() == 0) {
+      SG_CHECK(d == 0 || d == -1, name, ": dim ", d, " out of range for a tensor of 0 dims");
+      continue;
+    }
     int w = wrap_dim(d, x.dim(), name);
     SG_CHECK(!plan.reduced[w] || dims.empty(), name, ": dim ", d, " listed twice");
     plan.reduced[w] = true;
@@ -74,7 +79,10 @@ Tensor extremum(ReduceOp op, const char* name, const Tensor& x, const std::vecto
   Tensor y = reduce_raw(op, x, plan, name);
   record(name, {x}, {y}, [x, plan, y_value = y.detach()](const std::vector<Tensor>& g, const std::vector<bool>&) {
     Tensor hit = eq(x.detach(), expand_back(y_value, plan, x.shape()));
-    Tensor share = div(hit, expand_back(reduce_raw(ReduceOp::Sum, hit, plan, "amax_backward"), plan, x.shape()));
+    // Tie counts pass float16's range (65504) on long rows: count and divide in float32.
+    if (is_half(hit.dtype())) hit = raw::to(hit, DType::Float32, hit.device());
+    Tensor count = expand_back(reduce_raw(ReduceOp::Sum, hit, plan, "amax_backward"), plan, x.shape());
+    Tensor share = raw::to(div(hit, count), x.dtype(), x.device());
     return std::vector<Tensor>{mul(expand_back(g[0], plan, x.shape()), share)};
   });
   return y;
@@ -106,7 +114,20 @@ Tensor amin(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
 }
 
 Tensor norm(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
-  return sqrt(sum(square(x), dims, keepdim));
+  ReducePlan plan = plan_reduction(x, dims, keepdim, "norm");
+  Tensor y;
+  {
+    NoGradGuard no_grad;
+    y = sqrt(sum(square(x), dims, keepdim));
+  }
+  record("norm", {x}, {y}, [x, dims, plan](const std::vector<Tensor>& g, const std::vector<bool>&) {
+    // d|x|/dx = x / |x|, and 0 where |x| = 0 (sqrt's slope is infinite there: 0 * inf = NaN). The
+    // norm is recomputed, not captured, so that create_graph differentiates through it.
+    Tensor n = expand_back(norm(x, dims, false), plan, x.shape());
+    Tensor safe = where(eq(n, Tensor::zeros({}, n.dtype(), n.device())), Tensor::ones({}, n.dtype(), n.device()), n);
+    return std::vector<Tensor>{mul(expand_back(g[0], plan, x.shape()), div(x, safe))};
+  });
+  return y;
 }
 
 Tensor sum_to(const Tensor& g, const Shape& shape) {
@@ -114,8 +135,12 @@ Tensor sum_to(const Tensor& g, const Shape& shape) {
   SG_CHECK(int(shape.size()) <= g.dim(), "sum_to: cannot reduce ", shape_str(g.shape()), " to ", shape_str(shape));
   int lead = g.dim() - int(shape.size());
   std::vector<int64_t> dims;
-  for (int d = 0; d < g.dim(); ++d)
+  for (int d = 0; d < g.dim(); ++d) {
+    if (d >= lead)
+      SG_CHECK(shape[d - lead] == g.shape()[d] || shape[d - lead] == 1, "sum_to: cannot reduce ",
+               shape_str(g.shape()), " to ", shape_str(shape));
     if (d < lead || (shape[d - lead] == 1 && g.shape()[d] != 1)) dims.push_back(d);
+  }
   Tensor reduced = dims.empty() ? g : sum(g, dims, true);
   return reshape(reduced, shape);
 }

@@ -1,5 +1,6 @@
 // Reductions over chosen dims (sum, mean, amax, amin, L2 norm), with keepdim, and sum_to, the
-// reduction that undoes broadcasting in backward rules. An empty dim list reduces every dim.
+// reduction that undoes broadcasting in backward rules. An empty dim list reduces every dim; a 0-d
+// tensor reduces to itself (dims {} or {0}).
 #pragma once
 #include <vector>
 
@@ -12,7 +13,7 @@ Tensor mean(const Tensor& x, const std::vector<int64_t>& dims = {}, bool keepdim
 // Maximum/minimum values; the gradient is shared evenly among tied maxima.
 Tensor amax(const Tensor& x, const std::vector<int64_t>& dims = {}, bool keepdim = false);
 Tensor amin(const Tensor& x, const std::vector<int64_t>& dims = {}, bool keepdim = false);
-// sqrt(sum(x^2)) over dims.
+// sqrt(sum(x^2)) over dims; the gradient where the norm is 0 is 0 (as torch).
 Tensor norm(const Tensor& x, const std::vector<int64_t>& dims = {}, bool keepdim = false);
 
 // Sums g over the dims that broadcasting expanded, so the result has `shape`.
