@@ -36,7 +36,8 @@ Tensor matmul_raw(const Tensor& a, const Tensor& b) {
            a.describe(), " and ", b.describe());
   bool batched = a.dim() == 3;
   Tensor a3 = batched ? a : raw::unsqueeze(a, 0), b3 = batched ? b : raw::unsqueeze(b, 0);
-  int64_t batch = std::max(a3.shape()[0], b3.shape()[0]);
+  // A batch of 1 broadcasts against any batch, 0 included.
+  int64_t batch = a3.shape()[0] == 1 ? b3.shape()[0] : a3.shape()[0];
   SG_CHECK(a3.shape()[2] == b3.shape()[1], "matmul: inner dimensions differ, expected ", shape_str(a.shape()),
            " x [", a3.shape()[2], ", n], got ", shape_str(b.shape()));
   SG_CHECK(a3.shape()[0] == b3.shape()[0] || a3.shape()[0] == 1 || b3.shape()[0] == 1,
