@@ -68,6 +68,7 @@ TEST_CASE("matmul: hand-computed values and a loop reference over operand layout
   // Batched, with the batch of either operand broadcast.
   Tensor ba = f64({1, 0, 0, 1, 2, 0, 0, 2}, {2, 2, 2});
   CHECK_CLOSE(matmul(ba, reshape(b, {1, 2, 3})), f64({1, 2, 3, 4, 5, 6, 2, 4, 6, 8, 10, 12}, {2, 2, 3}), 0, 0);
+  // float64 BLAS against a loop: the same products summed in another order.
   for (int ka = 0; ka < 4; ++ka) {
     for (int kb = 0; kb < 4; ++kb) {
       CAPTURE(ka);
