@@ -1,9 +1,12 @@
 // `make bench`: throughput of the engine's kernels on the shapes of a 256x256 StyleGAN2
 // (paper256 channel counts, batch 32), each next to the device limit, and beside the simplest
-// alternative where one exists. --filter SUBSTRING runs only matching benchmarks.
+// alternative where one exists. Options: --filter SUBSTRING runs only the benchmarks whose
+// "<section> <name>" contains SUBSTRING (sections: elementwise, reduce, copy, matmul, upfirdn2d,
+// bias_act, modconv, train). Without a CUDA device it says so and exits 0.
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <sstream>
 
 #include "autograd/autograd.h"
 #include "bench/bench_util.h"
@@ -25,120 +28,172 @@ using namespace sg::bench;
 
 namespace {
 
-std::string filter_text;
-bool wanted(const std::string& name) { return filter_text.empty() || name.find(filter_text) != std::string::npos; }
+constexpr DType kDTypes[] = {DType::Float32, DType::Float16};
 
-double bytes_of(const Tensor& t) { return double(t.numel()) * dtype_size(t.dtype()); }
+std::string fixed(double value, int digits) {
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(digits) << value;
+  return out.str();
+}
 
-void core_ops(const DeviceProperties& dev) {
-  print_header("core ops (memory-bound: % of HBM bandwidth " + std::to_string(int(dev.memory_bandwidth_gbs)) + " GB/s)");
-  for (DType dtype : {DType::Float32, DType::Float16}) {
+std::string hbm_title(const std::string& what, const DeviceProperties& dev) {
+  return str_cat(what, " (memory-bound: % of HBM bandwidth ", int(dev.memory_bandwidth_gbs), " GB/s)");
+}
+
+void elementwise_ops(const DeviceProperties& dev) {
+  Table t("elementwise", hbm_title("elementwise", dev));
+  double bw = dev.memory_bandwidth_gbs;
+  for (DType dtype : kDTypes) {
+    std::string d = dtype_name(dtype);
     Tensor a = randn({32, 512, 64, 64}, dtype, Device::CUDA), b = randn({32, 512, 64, 64}, dtype, Device::CUDA);
-    Tensor bias = randn({1, 512, 1, 1}, dtype, Device::CUDA);
-    std::string t = dtype_name(dtype);
-    if (wanted("add")) {
-      double us = time_us([&] { add(a, b); });
-      print_row({"add " + t + " [32,512,64,64]", us, 3 * bytes_of(a), false, dev.memory_bandwidth_gbs, ""});
-      us = time_us([&] { mul(a, bias); });
-      print_row({"mul broadcast [N,C,1,1] " + t, us, 2 * bytes_of(a), false, dev.memory_bandwidth_gbs, ""});
-    }
-    if (wanted("sum")) {
-      double us = time_us([&] { sum(a); });
-      print_row({"sum all " + t + " [32,512,64,64]", us, bytes_of(a), false, dev.memory_bandwidth_gbs, ""});
-      us = time_us([&] { sum(a, {0, 2, 3}); });
-      print_row({"sum over N,H,W " + t + " (bias gradient)", us, 2 * bytes_of(a), false, dev.memory_bandwidth_gbs,
-                 "includes the permute copy"});
-    }
-    if (wanted("copy")) {
-      double us = time_us([&] { raw::clone(a); });
-      print_row({"copy contiguous " + t, us, 2 * bytes_of(a), false, dev.memory_bandwidth_gbs, ""});
-      Tensor p = raw::permute(a, {0, 2, 3, 1});
-      us = time_us([&] { raw::clone(p); });
-      print_row({"copy permuted NCHW->NHWC " + t, us, 2 * bytes_of(a), false, dev.memory_bandwidth_gbs, ""});
-    }
+    Tensor bias = randn({32, 512, 1, 1}, dtype, Device::CUDA);
+    t.run(str_cat("add ", d, " [32,512,64,64]"), [&] { add(a, b); }, 3 * bytes_of(a), Measure::Bytes, bw);
+    t.run(str_cat("mul ", d, " [32,512,64,64] by broadcast [32,512,1,1]"), [&] { mul(a, bias); },
+          2 * bytes_of(a) + bytes_of(bias), Measure::Bytes, bw);
   }
-  if (wanted("matmul")) {
-    print_header("matmul (cuBLAS; float32 without TF32)");
-    for (auto [m, n, k] : {std::tuple<int, int, int>{4096, 4096, 4096}, {32, 512, 512}, {8192, 512, 512}}) {
-      for (DType dtype : {DType::Float32, DType::Float16}) {
-        Tensor a = randn({m, k}, dtype, Device::CUDA), b = randn({k, n}, dtype, Device::CUDA);
-        double us = time_us([&] { matmul(a, b); });
-        double peak = dtype == DType::Float16 ? kH100Fp16TensorTflops : dev.peak_fp32_tflops;
-        print_row({str_cat("matmul ", dtype_name(dtype), " ", m, "x", k, " @ ", k, "x", n), us, 2.0 * m * n * k, true,
-                   peak, dtype == DType::Float16 ? "vs fp16 tensor peak" : "vs fp32 FMA peak"});
-      }
+}
+
+void reductions(const DeviceProperties& dev) {
+  Table t("reduce", hbm_title("reductions", dev));
+  double bw = dev.memory_bandwidth_gbs;
+  for (DType dtype : kDTypes) {
+    std::string d = dtype_name(dtype);
+    Tensor big = randn({32, 512, 64, 64}, dtype, Device::CUDA), x = randn({32, 512, 32, 32}, dtype, Device::CUDA);
+    Tensor few = randn({32, 1 << 20}, dtype, Device::CUDA), narrow = randn({1 << 22, 4}, dtype, Device::CUDA);
+    t.run(str_cat("sum all ", d, " [32,512,64,64]"), [&] { sum(big); }, bytes_of(big), Measure::Bytes, bw);
+    t.run(str_cat("sum dims 0,2,3 ", d, " [32,512,32,32] (bias gradient)"), [&] { sum(x, {0, 2, 3}); },
+          bytes_of(x), Measure::Bytes, bw, "permutes to [C, N*H*W] first");
+    t.run(str_cat("sum rows ", d, " [32*512, 64*64] (dims 2,3)"), [&] { sum(big, {2, 3}); }, bytes_of(big),
+          Measure::Bytes, bw);
+    t.run(str_cat("sum rows ", d, " [32, 1048576] (few long rows)"), [&] { sum(few, {1}); }, bytes_of(few),
+          Measure::Bytes, bw);
+    t.run(str_cat("sum rows ", d, " [4194304, 4] (short rows)"), [&] { sum(narrow, {1}); }, bytes_of(narrow),
+          Measure::Bytes, bw);
+  }
+  Tensor w = randn({32, 512}, DType::Float32, Device::CUDA);
+  t.run("sum rows float32 [32, 512] (2nd-moment normalisation)", [&] { sum(w, {1}); }, bytes_of(w), Measure::Bytes,
+        bw, "launch-bound");
+}
+
+void copies(const DeviceProperties& dev) {
+  Table t("copy", hbm_title("copies", dev));
+  double bw = dev.memory_bandwidth_gbs;
+  for (DType dtype : kDTypes) {
+    std::string d = dtype_name(dtype);
+    Tensor a = randn({32, 512, 64, 64}, dtype, Device::CUDA), m = randn({8192, 8192}, dtype, Device::CUDA);
+    Tensor nhwc = raw::permute(a, {0, 2, 3, 1}), mt = raw::permute(m, {1, 0});
+    t.run(str_cat("copy contiguous ", d, " [32,512,64,64]"), [&] { raw::clone(a); }, 2 * bytes_of(a), Measure::Bytes,
+          bw);
+    t.run(str_cat("copy permuted NCHW->NHWC ", d, " [32,512,64,64]"), [&] { raw::clone(nhwc); }, 2 * bytes_of(a),
+          Measure::Bytes, bw);
+    t.run(str_cat("copy transposed ", d, " [8192,8192]"), [&] { raw::clone(mt); }, 2 * bytes_of(m), Measure::Bytes,
+          bw);
+  }
+}
+
+void matmuls(const DeviceProperties& dev) {
+  Table t("matmul", str_cat("matmul (cuBLAS; float32 without TF32 vs the FP32 FMA peak ", fixed(dev.peak_fp32_tflops, 1),
+                            " TFLOP/s; float16 vs the H100 dense tensor peak ", fixed(kH100Fp16TensorTflops, 0),
+                            " TFLOP/s)"));
+  struct Case {
+    int64_t m, k, n;
+    bool a_t, b_t;  // operand passed as a transposed view (as a linear layer's weight is)
+    const char* what;
+  };
+  const Case cases[] = {
+      {4096, 4096, 4096, false, false, "square"},
+      {32, 512, 512, false, true, "mapping/affine layer, batch 32"},
+      {8192, 512, 512, false, true, "batch 8192 through a 512 layer"},
+      {512, 32, 512, true, false, "weight gradient of a batch-32 layer"},
+  };
+  for (const Case& c : cases) {
+    for (DType dtype : kDTypes) {
+      std::string name = str_cat("matmul ", dtype_name(dtype), " [", c.m, ",", c.k, "]", c.a_t ? "^T" : "", " @ [",
+                                 c.k, ",", c.n, "]", c.b_t ? "^T" : "");
+      if (!t.wanted(name)) continue;
+      Tensor a = c.a_t ? raw::permute(randn({c.k, c.m}, dtype, Device::CUDA), {1, 0})
+                       : randn({c.m, c.k}, dtype, Device::CUDA);
+      Tensor b = c.b_t ? raw::permute(randn({c.n, c.k}, dtype, Device::CUDA), {1, 0})
+                       : randn({c.k, c.n}, dtype, Device::CUDA);
+      double peak = dtype == DType::Float16 ? kH100Fp16TensorTflops : dev.peak_fp32_tflops;
+      t.run(name, [&] { matmul(a, b); }, 2.0 * double(c.m) * double(c.n) * double(c.k), Measure::Flops, peak, c.what);
     }
   }
 }
 
-void stylegan_ops(const DeviceProperties& dev) {
+void upfirdn2d_ops(const DeviceProperties& dev) {
+  Table t("upfirdn2d", "upfirdn2d (paper256 shapes, batch 32; memory-bound)");
+  double bw = dev.memory_bandwidth_gbs;
   Tensor f = setup_filter(std::vector<double>{1, 3, 3, 1});
-  if (wanted("upfirdn2d")) {
-    print_header("upfirdn2d (paper256 shapes, batch 32)");
-    for (auto [c, res] : {std::pair<int, int>{128, 128}, {256, 64}, {64, 256}}) {
-      for (DType dtype : {DType::Float32, DType::Float16}) {
-        Tensor x = randn({32, c, res, res}, dtype, Device::CUDA);
-        Tensor up = upsample2d(x, f);
-        double us = time_us([&] { upsample2d(x, f); });
-        print_row({str_cat("upsample2d x2 4x4 ", dtype_name(dtype), " [32,", c, ",", res, ",", res, "]"), us,
-                   bytes_of(x) + bytes_of(up), false, dev.memory_bandwidth_gbs, ""});
-        us = time_us([&] { downsample2d(x, f); });
-        print_row({str_cat("downsample2d x2 4x4 ", dtype_name(dtype), " [32,", c, ",", res, ",", res, "]"), us,
-                   bytes_of(x) * 1.25, false, dev.memory_bandwidth_gbs, ""});
-        // The simplest alternative: the same FIR as a depthwise cuDNN convolution (blur only).
-        Tensor w = raw::contiguous(raw::expand(raw::reshape(raw::to(f, dtype, Device::CUDA), {1, 1, 4, 4}), {c, 1, 4, 4}));
-        Tensor padded = pad(x, {2, 1, 2, 1});
-        us = time_us([&] { conv2d(padded, w, Tensor(), 1, 0, c); });
-        double us_fir = time_us([&] { filter2d(x, f); });
-        print_row({str_cat("filter2d 4x4 ", dtype_name(dtype), " [32,", c, ",", res, ",", res, "]"), us_fir,
-                   2 * bytes_of(x), false, dev.memory_bandwidth_gbs,
-                   str_cat("cuDNN depthwise conv: ", int(us), " us")});
-      }
+  for (auto [c, res] : {std::pair<int, int>{128, 128}, {256, 64}, {64, 256}}) {
+    for (DType dtype : kDTypes) {
+      std::string shape = str_cat(dtype_name(dtype), " [32,", c, ",", res, ",", res, "]");
+      Tensor x = randn({32, c, res, res}, dtype, Device::CUDA);
+      t.run("upsample2d x2 4x4 " + shape, [&] { upsample2d(x, f); }, 5 * bytes_of(x), Measure::Bytes, bw);
+      t.run("downsample2d x2 4x4 " + shape, [&] { downsample2d(x, f); }, 1.25 * bytes_of(x), Measure::Bytes, bw);
+      std::string name = "filter2d 4x4 " + shape;
+      if (!t.wanted(name)) continue;
+      // The simplest alternative: the same FIR as a depthwise cuDNN convolution.
+      Tensor w = raw::contiguous(raw::expand(raw::reshape(raw::to(f, dtype, Device::CUDA), {1, 1, 4, 4}), {c, 1, 4, 4}));
+      Tensor padded = pad(x, {2, 1, 2, 1});
+      double us_conv = time_us([&] { conv2d(padded, w, Tensor(), 1, 0, c); });
+      t.run(name, [&] { filter2d(x, f); }, 2 * bytes_of(x), Measure::Bytes, bw,
+            str_cat("cuDNN depthwise conv: ", int(us_conv), " us"));
     }
   }
-  if (wanted("bias_act")) {
-    print_header("bias_act (fused lrelu + gain + clamp vs separate elementwise ops)");
-    for (DType dtype : {DType::Float32, DType::Float16}) {
-      Tensor x = randn({32, 512, 64, 64}, dtype, Device::CUDA), b = randn({512}, dtype, Device::CUDA);
-      double us = time_us([&] { bias_act(x, b, 1, Activation::Lrelu, std::nullopt, std::nullopt, 256.0); });
+}
+
+void bias_act_ops(const DeviceProperties& dev) {
+  Table t("bias_act", "bias_act (fused lrelu + gain + clamp vs separate elementwise ops; memory-bound)");
+  double bw = dev.memory_bandwidth_gbs;
+  for (DType dtype : kDTypes) {
+    std::string d = dtype_name(dtype);
+    Tensor x = randn({32, 512, 64, 64}, dtype, Device::CUDA), b = randn({512}, dtype, Device::CUDA);
+    std::string name = str_cat("bias_act lrelu clamp ", d, " [32,512,64,64]");
+    if (t.wanted(name)) {
       Tensor bb = reshape(b, {1, -1, 1, 1});
       double us_sep = time_us([&] { clamp(mul(leaky_relu(add(x, bb), 0.2), std::sqrt(2.0)), -256, 256); });
-      print_row({str_cat("bias_act lrelu clamp ", dtype_name(dtype), " [32,512,64,64]"), us, 2 * bytes_of(x), false,
-                 dev.memory_bandwidth_gbs, str_cat("separate ops: ", int(us_sep), " us")});
+      t.run(name, [&] { bias_act(x, b, 1, Activation::Lrelu, std::nullopt, std::nullopt, 256.0); }, 2 * bytes_of(x),
+            Measure::Bytes, bw, str_cat("separate ops: ", int(us_sep), " us"));
+    }
+    name = str_cat("bias_act lrelu backward ", d, " [32,512,64,64]");
+    if (t.wanted(name)) {
       Tensor dy = randn(x.shape(), dtype, Device::CUDA);
       Tensor xr = set_requires_grad(raw::clone(x));
       Tensor y = bias_act(xr, b, 1, Activation::Lrelu, std::nullopt, std::nullopt, 256.0);
-      us = time_us([&] { grad({y}, {xr}, {dy}, GradOptions{false, 1, false}); });
-      print_row({str_cat("bias_act lrelu backward ", dtype_name(dtype)), us, 3 * bytes_of(x), false,
-                 dev.memory_bandwidth_gbs, ""});
-    }
-  }
-  if (wanted("modconv")) {
-    print_header("modulated conv 3x3, 512 ch, 32x32, batch 32 (forward + backward)");
-    for (bool fused : {false, true}) {
-      Tensor x = set_requires_grad(randn({32, 512, 32, 32}, DType::Float32, Device::CUDA));
-      Tensor w = set_requires_grad(randn({512, 512, 3, 3}, DType::Float32, Device::CUDA));
-      Tensor s = set_requires_grad(randn({32, 512}, DType::Float32, Device::CUDA));
-      ModulatedConvOptions o;
-      o.padding = 1;
-      o.fused_modconv = fused;
-      double flops = 2.0 * 32 * 512 * 512 * 9 * 32 * 32;
-      double us = time_us([&] { modulated_conv2d(x, w, s, Tensor(), Tensor(), o); }, 2, 10);
-      print_row({str_cat("modconv forward ", fused ? "fused (grouped conv)" : "unfused (shared weight)"), us, flops, true,
-                 dev.peak_fp32_tflops, "float32, no TF32"});
-      us = time_us([&] {
-        Tensor y = modulated_conv2d(x, w, s, Tensor(), Tensor(), o);
-        grad({sum(y)}, {x, w, s});
-      }, 2, 10);
-      print_row({str_cat("modconv forward+backward ", fused ? "fused" : "unfused"), us, 3 * flops, true,
-                 dev.peak_fp32_tflops, ""});
+      t.run(name, [&] { grad({y}, {xr}, {dy}, GradOptions{false, 1, false}); }, 3 * bytes_of(x), Measure::Bytes, bw);
     }
   }
 }
 
-void training_step(const DeviceProperties&) {
-  if (!wanted("train")) return;
-  print_header("one training iteration of paper256 G and D (batch 32 per round, no augmentation)");
+void modconv_ops(const DeviceProperties& dev) {
+  Table t("modconv", "modulated conv 3x3, 512 ch, 32x32, batch 32, float32 without TF32 (vs FP32 FMA peak)");
+  const double flops = 2.0 * 32 * 512 * 512 * 9 * 32 * 32;
+  for (bool fused : {false, true}) {
+    std::string kind = fused ? "fused (grouped conv)" : "unfused (shared weight)";
+    if (!t.any_wanted({"modconv forward " + kind, "modconv forward+backward " + kind})) continue;
+    Tensor x = set_requires_grad(randn({32, 512, 32, 32}, DType::Float32, Device::CUDA));
+    Tensor w = set_requires_grad(randn({512, 512, 3, 3}, DType::Float32, Device::CUDA));
+    Tensor s = set_requires_grad(randn({32, 512}, DType::Float32, Device::CUDA));
+    ModulatedConvOptions o;
+    o.padding = 1;
+    o.fused_modconv = fused;
+    t.run("modconv forward " + kind, [&] { modulated_conv2d(x, w, s, Tensor(), Tensor(), o); }, flops, Measure::Flops,
+          dev.peak_fp32_tflops, "", 2, 10);
+    t.run("modconv forward+backward " + kind, [&] {
+      Tensor y = modulated_conv2d(x, w, s, Tensor(), Tensor(), o);
+      grad({sum(y)}, {x, w, s});
+    }, 3 * flops, Measure::Flops, dev.peak_fp32_tflops, "", 2, 10);
+  }
+}
+
+void training_step() {
+  const std::vector<Phase> phases = {Phase::Gmain, Phase::Greg, Phase::Dmain, Phase::Dreg};
+  std::vector<std::string> names;
+  for (Phase phase : phases) names.push_back(str_cat("phase ", phase_name(phase)));
+  Table t("train", "");
+  if (!t.any_wanted(names)) return;
+  std::cout << "\n## one training iteration of paper256 G and D (batch 32 per round, no augmentation)\n";
   TrainingSpec spec = make_training_spec("paper256", 256, 3);
   Generator G(spec.G);
   Discriminator D(spec.D);
@@ -152,29 +207,35 @@ void training_step(const DeviceProperties&) {
   // Lazy regularisation: Greg runs every 4th and Dreg every 16th minibatch.
   std::map<Phase, double> per_minibatch = {{Phase::Gmain, 1}, {Phase::Greg, 0.25}, {Phase::Dmain, 1}, {Phase::Dreg, 1.0 / 16}};
   double iteration_us = 0;
-  for (Phase phase : {Phase::Gmain, Phase::Greg, Phase::Dmain, Phase::Dreg}) {
+  for (size_t i = 0; i < phases.size(); ++i) {
+    Phase phase = phases[i];
     double us = time_us([&] {
       G.zero_grad();
       D.zero_grad();
       loss.accumulate_gradients(phase, real, c, randn({batch, 512}, rng, DType::Float32, Device::CUDA), c, 1);
     }, 1, 5);
-    double sec_per_kimg = us * 1e-6 * 1000.0 / double(batch);
-    std::cout << std::left << std::setw(58) << str_cat("phase ", phase_name(phase)) << std::right << std::fixed
-              << std::setprecision(0) << std::setw(12) << us << "   " << std::setprecision(2) << sec_per_kimg
-              << " s/kimg if run every minibatch\n";
+    std::cout << std::left << std::setw(58) << names[i] << std::right << std::fixed << std::setprecision(0)
+              << std::setw(12) << us << "   " << std::setprecision(2) << us * 1e-6 * 1000.0 / double(batch)
+              << " s/kimg if run every minibatch" << std::endl;
     iteration_us += us * per_minibatch[phase];
   }
   std::cout << std::left << std::setw(58) << "paper256 training, batch 32, lazy regularisation" << std::right << std::fixed
             << std::setprecision(0) << std::setw(12) << iteration_us << "   " << std::setprecision(2)
-            << iteration_us * 1e-6 * 1000.0 / double(batch) << " s/kimg (no augmentation, no metrics)\n";
+            << iteration_us * 1e-6 * 1000.0 / double(batch) << " s/kimg (no augmentation, no metrics)" << std::endl;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--filter") == 0 && i + 1 < argc) filter_text = argv[++i];
-    else if (std::strncmp(argv[i], "--filter=", 9) == 0) filter_text = argv[i] + 9;
+    if (std::strcmp(argv[i], "--filter") == 0 && i + 1 < argc) {
+      name_filter() = argv[++i];
+    } else if (std::strncmp(argv[i], "--filter=", 9) == 0) {
+      name_filter() = argv[i] + 9;
+    } else {
+      std::cerr << "usage: sg_bench [--filter SUBSTRING]\n";
+      return 2;
+    }
   }
   if (!cuda_available()) {
     std::cout << "sg_bench: " << cuda_unavailable_reason() << "; the benchmarks need a GPU, nothing to measure.\n";
@@ -183,10 +244,17 @@ int main(int argc, char** argv) {
   try {
     DeviceProperties dev = device_properties();
     std::cout << "# sg_bench on " << dev.name << ": " << dev.sm_count << " SMs, HBM " << int(dev.memory_bandwidth_gbs)
-              << " GB/s, FP32 FMA peak " << std::setprecision(1) << std::fixed << dev.peak_fp32_tflops << " TFLOP/s\n";
-    core_ops(dev);
-    stylegan_ops(dev);
-    training_step(dev);
+              << " GB/s, FP32 FMA peak " << std::setprecision(1) << std::fixed << dev.peak_fp32_tflops
+              << " TFLOP/s (from the device's clocks); times are medians of CUDA-event timings after warm-up\n";
+    if (!name_filter().empty()) std::cout << "# filter: " << name_filter() << "\n";
+    elementwise_ops(dev);
+    reductions(dev);
+    copies(dev);
+    matmuls(dev);
+    upfirdn2d_ops(dev);
+    bias_act_ops(dev);
+    modconv_ops(dev);
+    training_step();
   } catch (const Error& e) {
     std::cerr << "error: " << e.what() << std::endl;
     return 1;

@@ -38,16 +38,19 @@ SG_HOST_DEVICE inline Philox4 philox_words(uint64_t seed, uint64_t i) {
   return philox4x32_10(Philox4{{uint32_t(i), uint32_t(i >> 32), 0u, 0u}}, uint32_t(seed), uint32_t(seed >> 32));
 }
 
-// Uniform in [0, 1) with 53 random bits (float64) or 24 (float32); identical on both devices.
+// Uniform in [0, 1) with 53 random bits (float64) or fewer (float); identical on both devices.
 SG_HOST_DEVICE inline double uniform_double(uint64_t seed, uint64_t i) {
   Philox4 w = philox_words(seed, i);
   uint64_t bits = (uint64_t(w.v[0]) << 21) ^ uint64_t(w.v[1] >> 11);
   return double(bits & ((uint64_t(1) << 53) - 1)) * (1.0 / 9007199254740992.0);
 }
-SG_HOST_DEVICE inline float uniform_float(uint64_t seed, uint64_t i) {
+// `bits` (1..24) random bits: 24 fill a float32 significand; a float16 or bfloat16 result takes
+// 11 or 8 (uniform_bits), so rounding to it is exact and never carries a value up to 1.
+SG_HOST_DEVICE inline float uniform_float(uint64_t seed, uint64_t i, int bits = 24) {
   Philox4 w = philox_words(seed, i);
-  return float(w.v[0] >> 8) * (1.0f / 16777216.0f);
+  return float(w.v[0] >> (32 - bits)) * (1.0f / float(1u << bits));
 }
+inline int uniform_bits(DType dtype) { return dtype == DType::Float16 ? 11 : dtype == DType::BFloat16 ? 8 : 24; }
 
 // Standard normal by Box-Muller on two words of the element's own counter, computed in double
 // so the CPU and GPU results agree to the last float32 bit in practice.

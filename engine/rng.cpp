@@ -1,5 +1,6 @@
-#include <algorithm>
 #include "engine/rng.h"
+
+#include <algorithm>
 
 #include "engine/philox.h"
 
@@ -12,16 +13,35 @@ RandomGenerator& default_generator() {
 
 void manual_seed(uint64_t seed) { default_generator().set_state({seed, 0}); }
 
+namespace {
+
+template <class T, class Convert>
+void fill_random_loop(const Tensor& out, Distribution dist, uint64_t seed, uint64_t offset, Convert convert) {
+  T* p = out.data<T>();
+  int bits = uniform_bits(out.dtype());
+  for (int64_t i = 0, n = out.numel(); i < n; ++i) {
+    uint64_t counter = offset + uint64_t(i);
+    p[i] = convert(dist == Distribution::Uniform ? uniform_float(seed, counter, bits) : float(normal_double(seed, counter)));
+  }
+}
+
+}  // namespace
+
 void fill_random_cpu(const Tensor& out, Distribution dist, uint64_t seed, uint64_t offset) {
-  int64_t n = out.numel();
-  if (out.dtype() == DType::Float64) {
-    double* p = out.data<double>();
-    for (int64_t i = 0; i < n; ++i)
-      p[i] = dist == Distribution::Uniform ? uniform_double(seed, offset + i) : normal_double(seed, offset + i);
-  } else {
-    float* p = out.data<float>();
-    for (int64_t i = 0; i < n; ++i)
-      p[i] = dist == Distribution::Uniform ? uniform_float(seed, offset + i) : float(normal_double(seed, offset + i));
+  SG_CHECK(!out.is_cuda() && out.is_contiguous() && is_floating(out.dtype()),
+           "fill_random_cpu: expected a contiguous floating CPU tensor, got ", out.describe());
+  switch (out.dtype()) {
+    case DType::Float64: {
+      double* p = out.data<double>();
+      for (int64_t i = 0, n = out.numel(); i < n; ++i) {
+        uint64_t counter = offset + uint64_t(i);
+        p[i] = dist == Distribution::Uniform ? uniform_double(seed, counter) : normal_double(seed, counter);
+      }
+      break;
+    }
+    case DType::Float32: fill_random_loop<float>(out, dist, seed, offset, [](float v) { return v; }); break;
+    case DType::Float16: fill_random_loop<Half>(out, dist, seed, offset, float_to_half); break;
+    default: fill_random_loop<BFloat16>(out, dist, seed, offset, float_to_bfloat16); break;
   }
 }
 
@@ -29,9 +49,7 @@ namespace {
 
 Tensor draw(const Shape& shape, RandomGenerator& gen, DType dtype, Device device, Distribution dist) {
   SG_CHECK(is_floating(dtype), "random: expected a floating dtype, got ", dtype_name(dtype));
-  // 16-bit results are rounded from float32 draws.
-  DType base = dtype == DType::Float64 ? DType::Float64 : DType::Float32;
-  Tensor out = Tensor::empty(shape, base, device);
+  Tensor out = Tensor::empty(shape, dtype, device);
   uint64_t offset = gen.advance(uint64_t(out.numel()));
   if (out.numel() > 0) {
     if (device == Device::CUDA)
@@ -39,7 +57,7 @@ Tensor draw(const Shape& shape, RandomGenerator& gen, DType dtype, Device device
     else
       fill_random_cpu(out, dist, gen.seed(), offset);
   }
-  return base == dtype ? out : raw::to(out, dtype, device);
+  return out;
 }
 
 }  // namespace
@@ -55,6 +73,8 @@ Tensor randn(const Shape& shape, DType dtype, Device device) { return randn(shap
 
 Tensor randint(const Shape& shape, int64_t low, int64_t high, RandomGenerator& gen, Device device) {
   SG_CHECK(low < high, "randint: expected low < high, got [", low, ", ", high, ")");
+  // Drawn on the CPU from float64 uniforms (53 bits: unbiased enough for any range the engine
+  // uses), so both devices get the same integers.
   Tensor u = rand(shape, gen, DType::Float64, Device::CPU);
   Tensor out = Tensor::empty(shape, DType::Int64, Device::CPU);
   const double* pu = u.data<double>();

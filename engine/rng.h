@@ -34,15 +34,19 @@ class RandomGenerator {
 RandomGenerator& default_generator();
 void manual_seed(uint64_t seed);  // reseeds the default generator at offset 0
 
+// Uniform in [0, 1) and standard normal draws; each reserves numel() counters of `gen`.
 Tensor rand(const Shape& shape, RandomGenerator& gen, DType dtype = DType::Float32, Device device = Device::CPU);
 Tensor randn(const Shape& shape, RandomGenerator& gen, DType dtype = DType::Float32, Device device = Device::CPU);
+// The same from default_generator().
 Tensor rand(const Shape& shape, DType dtype = DType::Float32, Device device = Device::CPU);
 Tensor randn(const Shape& shape, DType dtype = DType::Float32, Device device = Device::CPU);
 // Uniform integers in [low, high), int64.
 Tensor randint(const Shape& shape, int64_t low, int64_t high, RandomGenerator& gen, Device device = Device::CPU);
 
 enum class Distribution { Uniform, Normal };
-// Raw fills of a contiguous float32/float64 tensor: element i uses counter (offset + i).
+// Raw fills of a contiguous floating tensor: element i uses counter (offset + i). 16-bit results
+// are rounded from float32 values (uniform ones drawn with only as many bits as the type holds,
+// so they stay below 1).
 void fill_random_cpu(const Tensor& out, Distribution dist, uint64_t seed, uint64_t offset);
 void fill_random_cuda(const Tensor& out, Distribution dist, uint64_t seed, uint64_t offset);
 
