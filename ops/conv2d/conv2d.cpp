@@ -1,6 +1,6 @@
 // conv2d API: checks, output shapes, dispatch and the backward rules, all of them written with
 // conv2d, conv_transpose2d and the weight-gradient op so every order of gradient works:
-//   conv2d:           dx = conv_transpose2d(dy, w), dw = weight_grad(x, dy), db = sum(dy)
+//   conv2d:           dx = conv_transpose2d(dy, w), dw = weight_grad(x, dy), db = sum of dy over N, H, W
 //   conv_transpose2d: dx = conv2d(dy, w),           dw = weight_grad(dy, x), db = sum(dy)
 //   weight_grad(x, dy) is bilinear: d/dx = conv_transpose2d(dy, ddw), d/d(dy) = conv2d(x, ddw).
 #include "ops/conv2d/conv2d.h"
@@ -82,8 +82,12 @@ Tensor conv_transpose2d_raw(const Tensor& x, const Tensor& w, Int2 stride, Int2 
   return out;
 }
 
+// y + bias per channel, as a value: the conv's own node gives the bias its gradient, so that
+// NoWeightGradientsGuard can skip it together with the weight's.
 Tensor add_bias(const Tensor& y, const Tensor& bias) {
-  return bias.defined() ? add(y, reshape(bias, {1, -1, 1, 1})) : y;
+  if (!bias.defined()) return y;
+  NoGradGuard no_grad;
+  return add(y, reshape(bias, {1, -1, 1, 1}));
 }
 
 // Output padding that makes conv_transpose2d(conv2d(x)) land back on x's size.
@@ -127,16 +131,18 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, Int2 stride,
            ", got x ", shape_str(x.shape()));
   if (bias.defined())
     SG_CHECK(bias.size(0) == w.size(0), "conv2d: expected bias [", w.size(0), "], got ", shape_str(bias.shape()));
-  Tensor y = conv2d_raw(x, w, stride, padding, groups);
-  record("conv2d", {x, w}, {y}, [x, w, stride, padding, groups](const std::vector<Tensor>& g, const std::vector<bool>& need) {
-    Tensor dx, dw;
+  Tensor y = add_bias(conv2d_raw(x, w, stride, padding, groups), bias);
+  record("conv2d", {x, w, bias}, {y}, [x, w, stride, padding, groups](const std::vector<Tensor>& g,
+                                                                     const std::vector<bool>& need) {
+    Tensor dx, dw, db;
     if (need[0])
       dx = conv_transpose2d(g[0], w, Tensor(), stride, padding, output_padding_for(x, g[0], w.shape(), stride, padding),
                             groups);
     if (need[1] && weight_gradients_enabled()) dw = conv2d_weight_grad(x, g[0], w.shape(), stride, padding, groups);
-    return std::vector<Tensor>{dx, dw};
+    if (need[2] && weight_gradients_enabled()) db = sum(g[0], {0, 2, 3});
+    return std::vector<Tensor>{dx, dw, db};
   });
-  return add_bias(y, bias);
+  return y;
 }
 
 Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& bias, Int2 stride, Int2 padding,
@@ -152,15 +158,16 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& bias, In
   if (bias.defined())
     SG_CHECK(bias.size(0) == w.size(1) * groups, "conv_transpose2d: expected bias [", w.size(1) * groups, "], got ",
              shape_str(bias.shape()));
-  Tensor y = conv_transpose2d_raw(x, w, stride, padding, output_padding, groups);
-  record("conv_transpose2d", {x, w}, {y}, [x, w, stride, padding, groups](const std::vector<Tensor>& g,
-                                                                         const std::vector<bool>& need) {
-    Tensor dx, dw;
+  Tensor y = add_bias(conv_transpose2d_raw(x, w, stride, padding, output_padding, groups), bias);
+  record("conv_transpose2d", {x, w, bias}, {y}, [x, w, stride, padding, groups](const std::vector<Tensor>& g,
+                                                                               const std::vector<bool>& need) {
+    Tensor dx, dw, db;
     if (need[0]) dx = conv2d(g[0], w, Tensor(), stride, padding, groups);
     if (need[1] && weight_gradients_enabled()) dw = conv2d_weight_grad(g[0], x, w.shape(), stride, padding, groups);
-    return std::vector<Tensor>{dx, dw};
+    if (need[2] && weight_gradients_enabled()) db = sum(g[0], {0, 2, 3});
+    return std::vector<Tensor>{dx, dw, db};
   });
-  return add_bias(y, bias);
+  return y;
 }
 
 }  // namespace sg

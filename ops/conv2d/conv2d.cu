@@ -1,7 +1,8 @@
 // cuDNN convolutions. Descriptors are built per call (cheap); the algorithm for each
-// (direction, shape, dtype) is chosen once from cuDNN's heuristics — the first one whose
-// workspace fits — and cached. float32 uses CUDNN_FMA_MATH (no TF32, as the official trainer);
-// float16 may use tensor cores. Workspaces come from the caching allocator.
+// (direction, shape, dtype) is chosen once from cuDNN's heuristics and cached. float32 and float64
+// use CUDNN_FMA_MATH, which rules out TF32 (as the official trainer runs); float16 accumulates in
+// float32 and may use tensor cores. Workspaces come from the caching allocator. Failures name the
+// op, the shapes and the dtype.
 #include <map>
 #include <mutex>
 #include <tuple>
@@ -84,8 +85,11 @@ std::string describe_shape(const ConvShape& s, DType dtype) {
                  s.stride_w, ", padding ", s.pad_h, "x", s.pad_w, ", groups ", s.groups);
 }
 
-template <class Perf, class GetFn>
-Choice pick(const char* op, Direction d, DType dtype, const ConvShape& s, GetFn get, int max_algos) {
+// The cached algorithm for (direction, shape, dtype), else the first of cuDNN's heuristic ranking
+// that keeps the requested math type and whose workspace (asked of cuDNN for that algorithm on
+// these descriptors) fits.
+template <class Perf, class GetFn, class SizeFn>
+Choice pick(Direction d, DType dtype, const ConvShape& s, GetFn get, SizeFn workspace_size, int max_algos) {
   AlgoKey key = make_key(d, dtype, s);
   {
     std::lock_guard<std::mutex> lock(cache_mutex);
@@ -97,15 +101,28 @@ Choice pick(const char* op, Direction d, DType dtype, const ConvShape& s, GetFn 
   get(perf.data(), max_algos, &returned);
   cudnnMathType_t wanted = Descriptors::math_type(dtype);
   for (int i = 0; i < returned; ++i) {
+    if (perf[i].status != CUDNN_STATUS_SUCCESS) continue;
     // Keep the math type we asked for: float32 must not fall back to TF32 tensor cores.
-    if (perf[i].status != CUDNN_STATUS_SUCCESS || perf[i].memory > kMaxWorkspace) continue;
     if (!is_half(dtype) && perf[i].mathType != wanted && perf[i].mathType != CUDNN_DEFAULT_MATH) continue;
-    Choice c{int(perf[i].algo), perf[i].memory};
+    size_t bytes = 0;
+    // A failure here only means this algorithm does not apply to these descriptors.
+    if (workspace_size(perf[i].algo, &bytes) != CUDNN_STATUS_SUCCESS || bytes > kMaxWorkspace) continue;
+    Choice c{int(perf[i].algo), bytes};
     std::lock_guard<std::mutex> lock(cache_mutex);
     algo_cache[key] = c;
     return c;
   }
-  SG_FAIL(op, ": cuDNN offers no usable algorithm for ", describe_shape(s, dtype));
+  SG_FAIL("cuDNN offers no usable algorithm (", returned, " candidates)");
+}
+
+// Runs the cuDNN calls of one convolution so that any failure names the op, the shapes and the dtype.
+template <class F>
+void with_context(const char* op, const ConvShape& s, DType dtype, F f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    SG_FAIL(op, " on ", describe_shape(s, dtype), ": ", e.what());
+  }
 }
 
 Tensor workspace(size_t bytes) { return bytes ? Tensor::empty({int64_t(bytes)}, DType::UInt8, Device::CUDA) : Tensor(); }
@@ -121,47 +138,68 @@ struct Scalars {
 
 void conv2d_forward_cuda(const Tensor& y, const Tensor& x, const Tensor& w, const ConvShape& s) {
   NvtxRange range("conv2d");
-  Descriptors d(s, x.dtype());
-  cudnnHandle_t h = cudnn_handle();
-  Choice c = pick<cudnnConvolutionFwdAlgoPerf_t>("conv2d", Direction::Forward, x.dtype(), s, [&](auto* p, int n, int* r) {
-    CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, d.x, d.w, d.conv, d.y, n, r, p));
-  }, CUDNN_CONVOLUTION_FWD_ALGO_COUNT);
-  Tensor ws = workspace(c.workspace);
-  Scalars k;
-  CUDNN_CHECK(cudnnConvolutionForward(h, k.one(x.dtype()), d.x, x.data_ptr(), d.w, w.data_ptr(), d.conv,
-                                      cudnnConvolutionFwdAlgo_t(c.algo), ws.defined() ? ws.data_ptr() : nullptr,
-                                      c.workspace, k.zero(x.dtype()), d.y, y.data_ptr()));
+  with_context("conv2d", s, x.dtype(), [&] {
+    Descriptors d(s, x.dtype());
+    cudnnHandle_t h = cudnn_handle();
+    Choice c = pick<cudnnConvolutionFwdAlgoPerf_t>(
+        Direction::Forward, x.dtype(), s,
+        [&](auto* p, int n, int* r) { CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, d.x, d.w, d.conv, d.y, n, r, p)); },
+        [&](cudnnConvolutionFwdAlgo_t a, size_t* bytes) {
+          return cudnnGetConvolutionForwardWorkspaceSize(h, d.x, d.w, d.conv, d.y, a, bytes);
+        },
+        CUDNN_CONVOLUTION_FWD_ALGO_COUNT);
+    Tensor ws = workspace(c.workspace);
+    Scalars k;
+    CUDNN_CHECK(cudnnConvolutionForward(h, k.one(x.dtype()), d.x, x.data_ptr(), d.w, w.data_ptr(), d.conv,
+                                        cudnnConvolutionFwdAlgo_t(c.algo), ws.defined() ? ws.data_ptr() : nullptr,
+                                        c.workspace, k.zero(x.dtype()), d.y, y.data_ptr()));
+  });
 }
 
 void conv2d_backward_data_cuda(const Tensor& x, const Tensor& y, const Tensor& w, const ConvShape& s) {
   NvtxRange range("conv_transpose2d");
-  Descriptors d(s, x.dtype());
-  cudnnHandle_t h = cudnn_handle();
-  Choice c = pick<cudnnConvolutionBwdDataAlgoPerf_t>("conv_transpose2d", Direction::BackwardData, x.dtype(), s,
-                                                      [&](auto* p, int n, int* r) {
-    CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, d.w, d.y, d.conv, d.x, n, r, p));
-  }, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT);
-  Tensor ws = workspace(c.workspace);
-  Scalars k;
-  CUDNN_CHECK(cudnnConvolutionBackwardData(h, k.one(x.dtype()), d.w, w.data_ptr(), d.y, y.data_ptr(), d.conv,
-                                           cudnnConvolutionBwdDataAlgo_t(c.algo), ws.defined() ? ws.data_ptr() : nullptr,
-                                           c.workspace, k.zero(x.dtype()), d.x, x.data_ptr()));
+  with_context("conv_transpose2d", s, x.dtype(), [&] {
+    Descriptors d(s, x.dtype());
+    cudnnHandle_t h = cudnn_handle();
+    Choice c = pick<cudnnConvolutionBwdDataAlgoPerf_t>(
+        Direction::BackwardData, x.dtype(), s,
+        [&](auto* p, int n, int* r) {
+          CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, d.w, d.y, d.conv, d.x, n, r, p));
+        },
+        [&](cudnnConvolutionBwdDataAlgo_t a, size_t* bytes) {
+          return cudnnGetConvolutionBackwardDataWorkspaceSize(h, d.w, d.y, d.conv, d.x, a, bytes);
+        },
+        CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT);
+    Tensor ws = workspace(c.workspace);
+    Scalars k;
+    CUDNN_CHECK(cudnnConvolutionBackwardData(h, k.one(x.dtype()), d.w, w.data_ptr(), d.y, y.data_ptr(), d.conv,
+                                             cudnnConvolutionBwdDataAlgo_t(c.algo),
+                                             ws.defined() ? ws.data_ptr() : nullptr, c.workspace, k.zero(x.dtype()),
+                                             d.x, x.data_ptr()));
+  });
 }
 
 void conv2d_backward_weight_cuda(const Tensor& dw, const Tensor& x, const Tensor& dy, const ConvShape& s) {
   NvtxRange range("conv2d_weight_grad");
-  Descriptors d(s, x.dtype());
-  cudnnHandle_t h = cudnn_handle();
-  Choice c = pick<cudnnConvolutionBwdFilterAlgoPerf_t>("conv2d_weight_grad", Direction::BackwardWeight, x.dtype(), s,
-                                                        [&](auto* p, int n, int* r) {
-    CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, d.x, d.y, d.conv, d.w, n, r, p));
-  }, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT);
-  Tensor ws = workspace(c.workspace);
-  Scalars k;
-  CUDNN_CHECK(cudnnConvolutionBackwardFilter(h, k.one(x.dtype()), d.x, x.data_ptr(), d.y, dy.data_ptr(), d.conv,
-                                             cudnnConvolutionBwdFilterAlgo_t(c.algo),
-                                             ws.defined() ? ws.data_ptr() : nullptr, c.workspace, k.zero(x.dtype()), d.w,
-                                             dw.data_ptr()));
+  with_context("conv2d_weight_grad", s, x.dtype(), [&] {
+    Descriptors d(s, x.dtype());
+    cudnnHandle_t h = cudnn_handle();
+    Choice c = pick<cudnnConvolutionBwdFilterAlgoPerf_t>(
+        Direction::BackwardWeight, x.dtype(), s,
+        [&](auto* p, int n, int* r) {
+          CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, d.x, d.y, d.conv, d.w, n, r, p));
+        },
+        [&](cudnnConvolutionBwdFilterAlgo_t a, size_t* bytes) {
+          return cudnnGetConvolutionBackwardFilterWorkspaceSize(h, d.x, d.y, d.conv, d.w, a, bytes);
+        },
+        CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT);
+    Tensor ws = workspace(c.workspace);
+    Scalars k;
+    CUDNN_CHECK(cudnnConvolutionBackwardFilter(h, k.one(x.dtype()), d.x, x.data_ptr(), d.y, dy.data_ptr(), d.conv,
+                                               cudnnConvolutionBwdFilterAlgo_t(c.algo),
+                                               ws.defined() ? ws.data_ptr() : nullptr, c.workspace, k.zero(x.dtype()),
+                                               d.w, dw.data_ptr()));
+  });
 }
 
 }  // namespace sg

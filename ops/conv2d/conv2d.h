@@ -17,9 +17,10 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias = Tensor(), I
 Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& bias = Tensor(), Int2 stride = 1,
                         Int2 padding = 0, Int2 output_padding = 0, int groups = 1);
 
-// While alive, convolution backward skips weight and bias gradients, like the official
-// conv2d_gradfix.no_weight_gradients(): used around the inner gradients of R1 and path length,
-// where only the input gradient is needed (the outer backward still reaches the weights).
+// While alive (per thread), convolution backward skips weight and bias gradients, like the
+// official conv2d_gradfix.no_weight_gradients() (which skips the weight; the bias goes with it
+// here): used around the inner gradients of R1 and path length, where only the input gradient is
+// needed (the outer backward still reaches the weights through the create_graph path).
 class NoWeightGradientsGuard {
  public:
   NoWeightGradientsGuard();
