@@ -1,4 +1,4 @@
-// upfirdn2d API: filter set-up, argument checks, the separable split, dispatch and backward.
+// upfirdn2d API: filter set-up, argument checks, dispatch, the backward, and the padding helpers.
 #include "ops/upfirdn2d/upfirdn2d.h"
 
 #include <cmath>
@@ -44,15 +44,16 @@ Tensor setup_filter(const std::vector<double>& taps, bool normalize, bool flip_f
                       separable);
 }
 
-namespace {
-
-// One 2-D pass; records its backward (another 2-D pass with the adjoint parameters).
-Tensor upfirdn2d_2d(const Tensor& x, const Tensor& f, Int2 up, Int2 down, Pad4 pad, bool flip_filter, double gain) {
+UpFirDnParams upfirdn2d_params(const Tensor& x, const Tensor& f, Int2 up, Int2 down, Pad4 pad, bool flip_filter) {
   UpFirDnParams p{};
   p.N = int(x.size(0));
   p.C = int(x.size(1));
   p.in_h = int(x.size(2));
   p.in_w = int(x.size(3));
+  p.stride_n = x.stride(0);
+  p.stride_c = x.stride(1);
+  p.stride_h = x.stride(2);
+  p.stride_w = x.stride(3);
   p.up_x = up.x;
   p.up_y = up.y;
   p.down_x = down.x;
@@ -61,43 +62,61 @@ Tensor upfirdn2d_2d(const Tensor& x, const Tensor& f, Int2 up, Int2 down, Pad4 p
   p.pad_x1 = pad.x1;
   p.pad_y0 = pad.y0;
   p.pad_y1 = pad.y1;
+  p.separable = f.dim() == 1;
   p.filter_h = int(f.size(0));
-  p.filter_w = int(f.size(1));
+  p.filter_w = int(f.size(-1));
+  p.flip_filter = flip_filter;
   p.out_h = (p.in_h * p.up_y + p.pad_y0 + p.pad_y1 - p.filter_h + p.down_y) / p.down_y;
   p.out_w = (p.in_w * p.up_x + p.pad_x0 + p.pad_x1 - p.filter_w + p.down_x) / p.down_x;
-  p.flip_filter = flip_filter;
   SG_CHECK(p.out_h > 0 && p.out_w > 0, "upfirdn2d: output would be empty: input ", shape_str(x.shape()), ", filter ",
            shape_str(f.shape()), ", up ", to_string(up), ", down ", to_string(down), ", padding ", to_string(pad));
+  return p;
+}
 
+namespace {
+
+// The op on checked arguments; records its backward (another upfirdn2d with the adjoint
+// parameters, as official).
+Tensor upfirdn2d_op(const Tensor& x, const Tensor& f, Int2 up, Int2 down, Pad4 pad, bool flip_filter, double gain) {
+  UpFirDnParams p = upfirdn2d_params(x, f, up, down, pad, flip_filter);
   DType compute = x.dtype() == DType::Float64 ? DType::Float64 : DType::Float32;
-  // The gain is folded into the filter in the filter's own precision before the conversion,
-  // as the official reference does: float32 filters round there (e.g. for gain 1.5).
+  // The gain is folded into the filter (gain^(ndim/2): sqrt per pass when separable) in the
+  // filter's own precision before the conversion, as the official reference does: float32
+  // filters round there (e.g. for gain 1.5).
   Tensor scaled_filter;
   {
     NoGradGuard no_grad;
-    scaled_filter = gain == 1 ? f : mul(f.detach(), gain);
+    scaled_filter = gain == 1 ? f.detach() : mul(f.detach(), f.dim() == 1 ? std::sqrt(gain) : gain);
   }
-  Tensor in = raw::contiguous(x);
   Tensor y;
   if (x.device() == Device::CPU && is_half(x.dtype())) {
+    Tensor wide = raw::to(x, DType::Float32, Device::CPU);
+    UpFirDnParams pw = upfirdn2d_params(wide, f, up, down, pad, flip_filter);
     Tensor out = Tensor::empty({p.N, p.C, p.out_h, p.out_w}, DType::Float32, Device::CPU);
-    upfirdn2d_cpu(out, raw::to(in, DType::Float32, Device::CPU), raw::contiguous(raw::to(scaled_filter, compute, Device::CPU)),
-                  p);
+    upfirdn2d_cpu(out, wide, raw::contiguous(raw::to(scaled_filter, compute, Device::CPU)), pw);
     y = raw::to(out, x.dtype(), Device::CPU);
   } else {
     y = Tensor::empty({p.N, p.C, p.out_h, p.out_w}, x.dtype(), x.device());
     Tensor filt = raw::contiguous(raw::to(scaled_filter, compute, x.device()));
-    x.is_cuda() ? upfirdn2d_cuda(y, in, filt, p) : upfirdn2d_cpu(y, in, filt, p);
+    if (x.is_cuda())
+      upfirdn2d_cuda(y, x, filt, p);
+    else
+      upfirdn2d_cpu(y, x, filt, p);
   }
 
-  record("upfirdn2d", {x}, {y}, [f, up, down, pad, flip_filter, gain, p](const std::vector<Tensor>& g,
-                                                                         const std::vector<bool>&) {
-    Pad4 adjoint(p.filter_w - pad.x0 - 1, p.in_w * up.x - p.out_w * down.x + pad.x0 - up.x + 1,
-                 p.filter_h - pad.y0 - 1, p.in_h * up.y - p.out_h * down.y + pad.y0 - up.y + 1);
-    Tensor dx = upfirdn2d_2d(g[0], f, down, up, adjoint, !flip_filter, gain);
-    SG_CHECK(dx.size(2) == p.in_h && dx.size(3) == p.in_w, "upfirdn2d backward: got ", shape_str(dx.shape()),
-             " for input ", p.in_h, "x", p.in_w);
-    return std::vector<Tensor>{dx};
+  record("upfirdn2d", {x, f}, {y}, [f, up, down, pad, flip_filter, gain, p](const std::vector<Tensor>& g,
+                                                                            const std::vector<bool>& needs) {
+    SG_CHECK(!needs[1], "upfirdn2d: the filter gets no gradient (filter ", f.describe(),
+             " requires one); detach it or stop asking for its gradient");
+    Tensor dx;
+    if (needs[0]) {
+      Pad4 adjoint(p.filter_w - pad.x0 - 1, p.in_w * up.x - p.out_w * down.x + pad.x0 - up.x + 1,
+                   p.filter_h - pad.y0 - 1, p.in_h * up.y - p.out_h * down.y + pad.y0 - up.y + 1);
+      dx = upfirdn2d_op(g[0], f, down, up, adjoint, !flip_filter, gain);
+      SG_CHECK(dx.size(2) == p.in_h && dx.size(3) == p.in_w, "upfirdn2d backward: got ", shape_str(dx.shape()),
+               " for input ", p.in_h, "x", p.in_w);
+    }
+    return std::vector<Tensor>{dx, Tensor()};
   });
   return y;
 }
@@ -113,15 +132,8 @@ Tensor upfirdn2d(const Tensor& x, const Tensor& f_in, Int2 up, Int2 down, Pad4 p
   Tensor f = f_in.defined() ? f_in : Tensor::ones({1, 1}, DType::Float32);
   SG_CHECK(f.dim() == 1 || f.dim() == 2, "upfirdn2d: expected a 1-D or 2-D filter, got shape ", shape_str(f.shape()));
   SG_CHECK(f.numel() > 0, "upfirdn2d: the filter is empty");
-  SG_CHECK(!requires_grad(f), "upfirdn2d: the filter cannot require a gradient");
-  if (f.dim() == 2) return upfirdn2d_2d(x, f, up, down, padding, flip_filter, gain);
-  // Separable: a horizontal then a vertical pass, each with sqrt(gain), as official.
-  double pass_gain = std::sqrt(gain);
-  int64_t taps = f.size(0);
-  Tensor y = upfirdn2d_2d(x, raw::reshape(f, {1, taps}), Int2(up.x, 1), Int2(down.x, 1),
-                          Pad4(padding.x0, padding.x1, 0, 0), flip_filter, pass_gain);
-  return upfirdn2d_2d(y, raw::reshape(f, {taps, 1}), Int2(1, up.y), Int2(1, down.y), Pad4(0, 0, padding.y0, padding.y1),
-                      flip_filter, pass_gain);
+  SG_CHECK(is_floating(f.dtype()), "upfirdn2d: expected a floating filter, got ", f.describe());
+  return upfirdn2d_op(x, f, up, down, padding, flip_filter, gain);
 }
 
 namespace {

@@ -6,8 +6,9 @@
 // Output size: out = (in * up + pad0 + pad1 - taps + down) / down per axis.
 // A 1-D filter is separable: applied along x, then along y, each pass with sqrt(gain).
 // The backward of upfirdn2d is another upfirdn2d, so gradients of any order work. The filter
-// itself gets no gradient.
+// itself gets no gradient (asking for one is an error).
 #pragma once
+#include <cstdint>
 #include <vector>
 
 #include "engine/op_args.h"
@@ -24,8 +25,8 @@ Tensor setup_filter(const Tensor& f, bool normalize = true, bool flip_filter = f
 Tensor setup_filter(const std::vector<double>& taps, bool normalize = true, bool flip_filter = false, double gain = 1,
                     int separable = -1);
 
-// x [N, C, H, W]; f [taps] (separable) or [fh, fw], any float dtype and device (it is converted
-// to x's device and compute precision); f undefined means the 1x1 identity filter.
+// x [N, C, H, W] (any strides); f [taps] (separable) or [fh, fw], any float dtype and device (it
+// is converted to x's device and compute precision); f undefined means the 1x1 identity filter.
 Tensor upfirdn2d(const Tensor& x, const Tensor& f, Int2 up = 1, Int2 down = 1, Pad4 padding = 0,
                  bool flip_filter = false, double gain = 1);
 // Same-size filtering: pads by half the filter size.
@@ -36,20 +37,31 @@ Tensor upsample2d(const Tensor& x, const Tensor& f, Int2 up = 2, Pad4 padding = 
 Tensor downsample2d(const Tensor& x, const Tensor& f, Int2 down = 2, Pad4 padding = 0, bool flip_filter = false,
                     double gain = 1);
 
-// Shape arithmetic shared by the CPU loops and the CUDA kernel (2-D filter only).
+// Shape arithmetic shared by the CPU loops and the CUDA kernels. A separable filter has
+// filter_h = filter_w = taps.
 struct UpFirDnParams {
   int N, C, in_h, in_w;
+  int64_t stride_n, stride_c, stride_h, stride_w;  // of x, in elements
   int up_x, up_y, down_x, down_y;
   int pad_x0, pad_x1, pad_y0, pad_y1;
   int filter_h, filter_w;
-  int out_h, out_w;
+  bool separable;
   bool flip_filter;
+  int out_h, out_w;
 };
 
-// Raw kernels: x contiguous [N, C, H, W], f contiguous [fh, fw] in x's compute precision
-// (float64 for float64 x, else float32) with the gain already folded in, out contiguous
-// [N, C, out_h, out_w].
+// The params of one call (shapes, factors, x's strides); throws if the output would be empty.
+UpFirDnParams upfirdn2d_params(const Tensor& x, const Tensor& f, Int2 up, Int2 down, Pad4 padding, bool flip_filter);
+
+// Raw kernels: x [N, C, H, W] with p's strides; f contiguous [taps] or [fh, fw] in x's compute
+// precision (float64 for float64 x, else float32) with the gain already folded in; out contiguous
+// [N, C, out_h, out_w] in x's dtype (the CPU loops take float32 or float64 only).
 void upfirdn2d_cpu(const Tensor& out, const Tensor& x, const Tensor& f, const UpFirDnParams& p);
-void upfirdn2d_cuda(const Tensor& out, const Tensor& x, const Tensor& f, const UpFirDnParams& p);
+// The CUDA kernels (see upfirdn2d.cu). upfirdn2d_cuda runs the tiled (2-D f) or separable (1-D f)
+// kernel where it supports the call, else the direct one; only_direct runs the direct one (the
+// oracle of the other two). Returns the kernel that ran.
+enum class UpFirDnKernel { Direct, Tiled, Separable };
+UpFirDnKernel upfirdn2d_cuda(const Tensor& out, const Tensor& x, const Tensor& f, const UpFirDnParams& p,
+                             bool only_direct = false);
 
 }  // namespace sg
