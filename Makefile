@@ -122,4 +122,4 @@ ptx: | $(DEPS_STAMP)
 clean:
 	rm -rf $(BUILD)
 
--include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(APPS:$(BUILD)/%=$(BUILD)/apps/%.d)
