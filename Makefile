@@ -18,7 +18,7 @@ GENCODE := $(foreach a,$(CUDA_ARCH),-gencode arch=compute_$(a),code=sm_$(a)) \
 NVCCFLAGS := -O3 -std=c++20 -lineinfo -I. $(GENCODE) --expt-relaxed-constexpr \
              -Xcompiler=-Wall,-Wextra,-Werror -Werror=all-warnings -MMD -MP
 LDLIBS := -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 \
-          -lcudnn -lcublas -lcudart -lopenblas -lfmt -lpng -lz -lpthread
+          -lcudnn -lcublas -lcudart -lopenblas -lfmt -lpng -ljpeg -lzip -lz -lpthread
 
 # DEPS_PREFIX: a folder holding the Debian packages unpacked (dpkg -x), for machines where they
 # cannot be installed (the GPU machine has no network; see bench/gpu_session.sh).
@@ -51,13 +51,14 @@ DEPS_STAMP := $(BUILD)/.deps-installed
 all: $(LIB) $(TEST_BIN) $(BENCH_BIN) $(APPS)
 
 # Debian packages the build needs; installed once when a header is missing.
-DEB_PACKAGES := libfmt-dev doctest-dev libopenblas-dev nlohmann-json3-dev libpng-dev zlib1g-dev
+DEB_PACKAGES := libfmt-dev doctest-dev libopenblas-dev nlohmann-json3-dev libpng-dev zlib1g-dev \
+                libjpeg62-turbo-dev libzip-dev
 deps: $(DEPS_STAMP)
-$(DEPS_STAMP):
+$(DEPS_STAMP): Makefile
 	@mkdir -p $(BUILD)
 	@if [ -z "$(DEPS_PREFIX)" ] && { [ ! -f /usr/include/fmt/format.h ] || [ ! -f /usr/include/doctest/doctest.h ] || \
 	    [ ! -f /usr/include/x86_64-linux-gnu/cblas.h ] || [ ! -f /usr/include/nlohmann/json.hpp ] || \
-	    [ ! -f /usr/include/png.h ]; }; then \
+	    [ ! -f /usr/include/png.h ] || [ ! -f /usr/include/jpeglib.h ] || [ ! -f /usr/include/zip.h ]; }; then \
 	  echo "installing build dependencies: $(DEB_PACKAGES)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES); \
 	fi
@@ -98,7 +99,7 @@ bench: $(BENCH_BIN)
 # short training run of a small network (under 10 minutes on 2 CPU cores). LONG=1 trains the
 # full `auto` network for longer (for a GPU); RUN_FLAGS adds or overrides train options.
 FMNIST_DIR ?= /usr/share/datasets/fashion-mnist
-RUN_DATA ?= datasets/fmnist32.safetensors
+RUN_DATA ?= datasets/fmnist32.zip
 ifeq ($(LONG),1)
   RUN_DEFAULTS := --cfg=auto --kimg=500 --tick=4 --snap=10 --grid=16x8
 else
@@ -122,4 +123,4 @@ ptx: | $(DEPS_STAMP)
 clean:
 	rm -rf $(BUILD)
 
--include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(APPS:$(BUILD)/%=$(BUILD)/apps/%.d)

@@ -1,11 +1,12 @@
 // train: StyleGAN2 (optionally with GGDR) from a dataset made by dataset_tool. Flags follow the
 // official train.py where they exist.
-//   train --outdir=runs --data=datasets/fmnist32.safetensors --cfg=auto --kimg=200
+//   train --outdir=runs --data=datasets/fmnist32.zip --cfg=auto --kimg=200
 #include <filesystem>
 #include <iostream>
+#include <sstream>
 
 #include "apps/common/app_args.h"
-#include "data/dataset.h"
+#include "data/loader.h"
 #include "models/training_loop.h"
 
 using namespace sg;
@@ -14,7 +15,7 @@ namespace {
 
 const char* kUsage = R"(usage: train --outdir=DIR --data=DATASET [options]
   --outdir=DIR        where run folders <id>-<desc> are created (required)
-  --data=FILE         dataset made by dataset_tool (required)
+  --data=PATH         dataset folder or zip (official format; made by dataset_tool) (required)
   --cfg=NAME          auto, stylegan2, paper256, paper512, paper1024, cifar (default auto)
   --batch=N           total batch (default from --cfg)
   --batch-gpu=N       per-round batch; gradients accumulate over batch / batch-gpu rounds
@@ -23,6 +24,7 @@ const char* kUsage = R"(usage: train --outdir=DIR --data=DATASET [options]
   --tick=N            kimg per progress tick (default 4)
   --snap=N            snapshot (image grid + checkpoint) every N ticks (default 50)
   --mirror=0|1        x-flip augmentation of the dataset (default 0)
+  --subset=N          train on a seeded random subset of N images (default: all)
   --cond=0|1          train on dataset labels (default 0)
   --aug=noaug         augmentation; ADA (ada, fixed) is not available in this build yet
   --reg-type=none|ggdr, --ggdr-res=R   GGDR discriminator regularisation (default none, R 64)
@@ -67,6 +69,7 @@ int run(const AppArgs& args) {
   DatasetOptions data_options;
   data_options.xflip = args.get_bool("mirror", false);
   data_options.use_labels = args.get_bool("cond", false);
+  data_options.max_size = args.get_int("subset", -1);
   data_options.seed = o.seed;
   ImageDataset dataset(data_path, data_options);
   std::cout << "dataset " << dataset.name() << ": " << dataset.size() << " images, " << dataset.channels() << "x"
@@ -85,16 +88,21 @@ int run(const AppArgs& args) {
   source.name = dataset.name();
   source.next = [&](int64_t n, Device device) {
     SG_CHECK(n == batch, "train: the loader serves batches of ", batch, ", asked for ", n);
-    return loader.next(device);
+    LoaderBatch b = loader.next(device);
+    return std::make_pair(b.images, b.labels);
   };
   source.random_labels = [&](int64_t n, Device device) { return loader.random_labels(n, device, label_rng); };
-  source.save_state = [&] { return loader.state() + " " + std::to_string(label_rng.state().offset); };
+  // "<sampler seed> <samples consumed> <label RNG offset>"
+  source.save_state = [&] {
+    LoaderState s = loader.state();
+    return std::to_string(s.seed) + " " + std::to_string(s.position) + " " + std::to_string(label_rng.state().offset);
+  };
   source.load_state = [&](const std::string& state) {
     std::istringstream in(state);
-    std::string position;
+    LoaderState s;
     uint64_t offset = 0;
-    in >> position >> offset;
-    loader.set_state(position);
+    SG_CHECK(bool(in >> s.seed >> s.position >> offset), "train: bad sampler state '", state, "' in the checkpoint");
+    loader.set_state(s);
     label_rng.set_state({o.seed + 7, offset});
   };
   Trainer trainer(o, source);

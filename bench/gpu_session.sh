@@ -32,8 +32,8 @@ fi
 # Optional: a training run on Fashion-MNIST (IDX files in .fmnist/), for TRAIN_SECONDS seconds.
 if [ -n "${TRAIN_SECONDS:-}" ] && [ -f .fmnist/train-images-idx3-ubyte.gz ]; then
   make -j16 CUDA_ARCH="$ARCH" "${EXTRA[@]}" build/train build/dataset_tool build/generate >> "$OUT/build.log" 2>&1
-  ./build/dataset_tool --source=.fmnist/train-images-idx3-ubyte.gz --dest=datasets/fmnist32.safetensors --resolution=32 --transform=pad | tail -1
-  timeout "$TRAIN_SECONDS" ./build/train --outdir=runs --data=datasets/fmnist32.safetensors --cfg=auto --kimg=${TRAIN_KIMG:-1000} \
+  ./build/dataset_tool --source=.fmnist/train-images-idx3-ubyte.gz --dest=datasets/fmnist32.zip --resolution=32 --transform=pad | tail -1
+  timeout "$TRAIN_SECONDS" ./build/train --outdir=runs --data=datasets/fmnist32.zip --cfg=auto --kimg=${TRAIN_KIMG:-1000} \
     --snap=${TRAIN_SNAP:-5} --grid=16x8 2>&1 | tee "$OUT/train.txt" | tail -25
   run=$(ls -d runs/*/ | tail -1)
   cp "$(ls "$run"/fakes0*.png | tail -1)" "$OUT/fakes_last.png"

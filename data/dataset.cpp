@@ -1,308 +1,159 @@
 #include "data/dataset.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <condition_variable>
-#include <cstring>
-#include <deque>
 #include <filesystem>
-#include <fstream>
-#include <map>
-#include <mutex>
-#include <thread>
+#include <numeric>
 
-#include "engine/cuda_check.h"
-#include "engine/nvtx.h"
-#include "engine/safetensors.h"
-#include "ops/elementwise/elementwise.h"
-#include "ops/shape/shape.h"
+#include "data/archive.h"
+#include "data/dataset_json.h"
+#include "data/image_io.h"
+#include "engine/philox.h"
 
 namespace sg {
 
-ImageDataset::ImageDataset(const std::string& path, DatasetOptions options) : path_(path), options_(options) {
-  SafetensorsIndex index = read_safetensors_index(path);
-  SG_CHECK(index.entries.count("images"), "dataset: ", path, " has no 'images' tensor; make datasets with dataset_tool");
-  const SafetensorsEntry& images = index.entries.at("images");
-  SG_CHECK(images.dtype == DType::UInt8 && images.shape.size() == 4 && images.shape[2] == images.shape[3] &&
-               (images.shape[1] == 1 || images.shape[1] == 3),
-           "dataset: ", path, ": expected images uint8 [N, 1 or 3, R, R], got ", dtype_name(images.dtype),
-           shape_str(images.shape));
-  int64_t n = images.shape[0];
-  SG_CHECK(n > 0, "dataset: ", path, " holds no images");
-  resolution_ = int(images.shape[2]);
-  channels_ = int(images.shape[1]);
-  SG_CHECK(resolution_ >= 4 && (resolution_ & (resolution_ - 1)) == 0, "dataset: ", path,
-           ": resolution must be a power of two, got ", resolution_);
-  data_offset_ = index.data_start + images.begin;
-  name_ = std::filesystem::path(path).stem().string();
-  if (options.use_labels) {
-    SG_CHECK(index.entries.count("labels"), "dataset: ", path, " has no labels but conditioning was requested (--cond)");
-    const SafetensorsEntry& e = index.entries.at("labels");
-    SG_CHECK(e.dtype == DType::Int64 && e.shape == Shape{n}, "dataset: ", path, ": expected labels int64 [", n, "]");
-    labels_.resize(n);
-    std::ifstream in(path, std::ios::binary);
-    in.seekg(index.data_start + e.begin);
-    in.read(reinterpret_cast<char*>(labels_.data()), n * 8);
-    int64_t max_label = 0;
-    for (int64_t l : labels_) {
-      SG_CHECK(l >= 0, "dataset: ", path, ": negative label ", l);
-      max_label = std::max(max_label, l);
-    }
-    label_dim_ = int(max_label + 1);
+namespace fs = std::filesystem;
+
+DatasetLabels read_dataset_labels(const Archive& archive) {
+  DatasetLabels result;
+  if (!archive.contains("dataset.json")) return result;
+  std::string where = archive.describe("dataset.json");
+  std::vector<uint8_t> bytes = archive.read("dataset.json");
+  nlohmann::json doc = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, false);
+  SG_CHECK(!doc.is_discarded() && doc.is_object(), "dataset: ", where, " is not a JSON object");
+  if (!doc.contains("labels") || doc["labels"].is_null()) return result;
+  const nlohmann::json& labels = doc["labels"];
+  SG_CHECK(labels.is_array(), "dataset: ", where, ": expected \"labels\" to be a list of [file, label] or null");
+  for (const nlohmann::json& entry : labels) {
+    SG_CHECK(entry.is_array() && entry.size() == 2 && entry[0].is_string(), "dataset: ", where,
+             ": expected [file, label] entries in \"labels\", got ", entry.dump());
+    std::string name = entry[0].get<std::string>();
+    std::replace(name.begin(), name.end(), '\\', '/');  // as official: Windows-made files
+    result.by_name[name] = entry[1];
   }
+  result.found = true;
+  return result;
+}
+
+ImageDataset::ImageDataset(const std::string& path, DatasetOptions options)
+    : path_(path), options_(options), archive_(std::make_unique<Archive>(path)) {
+  std::string trimmed = path;
+  while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.pop_back();
+  name_ = fs::path(trimmed).filename().string();
+  if (archive_->is_zip()) name_ = fs::path(name_).stem().string();
+
+  const std::vector<std::string>& names = archive_->files();
+  for (int64_t i = 0; i < int64_t(names.size()); ++i) {
+    SG_CHECK(!is_other_image_name(names[i]), "dataset: ", archive_->describe(names[i]),
+             " is an image format this build cannot read (PNG and JPEG only); convert it with dataset_tool");
+    if (is_supported_image_name(names[i])) files_.push_back(i);
+  }
+  SG_CHECK(!files_.empty(), "dataset: no PNG or JPEG images found in ", path);
+
+  // The first image fixes the shape, as the official dataset does.
+  const std::string& first = names[files_[0]];
+  Image image = decode_image(archive_->read(files_[0]), archive_->describe(first));
+  SG_CHECK(image.width == image.height && image.width >= 4 && (image.width & (image.width - 1)) == 0, "dataset: ",
+           archive_->describe(first), " is ", image.width, "x", image.height,
+           "; datasets need square images of a power-of-two resolution >= 4 (make one with dataset_tool --resolution)");
+  resolution_ = image.width;
+  channels_ = image.channels;
+
+  if (options.use_labels) {
+    DatasetLabels labels = read_dataset_labels(*archive_);
+    SG_CHECK(labels.found, "dataset: ", path, " has no labels (no dataset.json, or its labels are null)",
+             " but conditioning was requested (--cond)");
+    // All labels must be integers (one-hot) or all lists of numbers of one length (float vectors).
+    std::vector<const nlohmann::json*> values;
+    for (int64_t f : files_) {
+      auto it = labels.by_name.find(names[f]);
+      SG_CHECK(it != labels.by_name.end(), "dataset: ", archive_->describe("dataset.json"), " has no label for ",
+               names[f]);
+      values.push_back(&it->second);
+    }
+    bool integers = values[0]->is_number_integer();
+    if (integers) {
+      int64_t max_label = 0;
+      for (size_t i = 0; i < values.size(); ++i) {
+        SG_CHECK(values[i]->is_number_integer() && values[i]->get<int64_t>() >= 0, "dataset: label of ",
+                 names[files_[i]], " is ", values[i]->dump(), "; expected a class index >= 0 like the first label");
+        max_label = std::max(max_label, values[i]->get<int64_t>());
+      }
+      SG_CHECK(max_label < (1 << 20), "dataset: class index ", max_label, " is implausibly large");
+      label_dim_ = int(max_label + 1);
+      labels_.assign(values.size() * label_dim_, 0.0f);
+      for (size_t i = 0; i < values.size(); ++i) labels_[i * label_dim_ + values[i]->get<int64_t>()] = 1.0f;
+    } else {
+      SG_CHECK(values[0]->is_array() && !values[0]->empty(), "dataset: label of ", names[files_[0]], " is ",
+               values[0]->dump(), "; expected a class index or a list of numbers");
+      label_dim_ = int(values[0]->size());
+      labels_.reserve(values.size() * label_dim_);
+      for (size_t i = 0; i < values.size(); ++i) {
+        bool ok = values[i]->is_array() && int(values[i]->size()) == label_dim_ &&
+                  std::all_of(values[i]->begin(), values[i]->end(), [](const nlohmann::json& v) { return v.is_number(); });
+        SG_CHECK(ok, "dataset: label of ", names[files_[i]], " is ", values[i]->dump(), "; expected a list of ",
+                 label_dim_, " numbers like the first label");
+        for (const nlohmann::json& v : *values[i]) labels_.push_back(v.get<float>());
+      }
+    }
+  }
+
+  int64_t n = int64_t(files_.size());
   raw_index_.resize(n);
-  for (int64_t i = 0; i < n; ++i) raw_index_[i] = i;
+  std::iota(raw_index_.begin(), raw_index_.end(), 0);
   if (options.max_size >= 0 && options.max_size < n) {
-    // A seeded Fisher-Yates subset, kept in storage order.
-    RandomGenerator gen(options.seed);
-    std::vector<double> u = rand({n}, gen, DType::Float64).to_vector();
-    for (int64_t i = n - 1; i > 0; --i) std::swap(raw_index_[i], raw_index_[int64_t(u[i] * (i + 1))]);
+    // Fisher-Yates on Philox draws, then the kept indices in sorted order (as official). The key
+    // is offset from the seed so these draws differ from the loader's, which uses the seed itself.
+    const uint64_t key = options.seed ^ 0x9E3779B97F4A7C15ull;
+    for (int64_t i = n - 1; i > 0; --i) {
+      int64_t j = std::min(int64_t(uniform_double(key, uint64_t(i)) * double(i + 1)), i);
+      std::swap(raw_index_[i], raw_index_[j]);
+    }
     raw_index_.resize(options.max_size);
     std::sort(raw_index_.begin(), raw_index_.end());
   }
-  fd_ = ::open(path.c_str(), O_RDONLY);
-  SG_CHECK(fd_ >= 0, "dataset: cannot open ", path);
 }
 
-ImageDataset::~ImageDataset() {
-  if (fd_ >= 0) ::close(fd_);
-}
+ImageDataset::~ImageDataset() = default;
 
 int64_t ImageDataset::size() const { return int64_t(raw_index_.size()) * (options_.xflip ? 2 : 1); }
 
-void ImageDataset::read_image(int64_t index, uint8_t* dst) const {
+int64_t ImageDataset::stored(int64_t index) const {
   SG_CHECK(index >= 0 && index < size(), "dataset: index ", index, " out of range for ", size(), " images");
-  int64_t base = int64_t(raw_index_.size());
-  bool mirrored = index >= base;
-  int64_t stored = raw_index_[mirrored ? index - base : index];
-  int64_t bytes = int64_t(channels_) * resolution_ * resolution_;
-  int64_t done = 0;
-  while (done < bytes) {
-    ssize_t got = ::pread(fd_, dst + done, size_t(bytes - done), off_t(data_offset_ + stored * bytes + done));
-    SG_CHECK(got > 0, "dataset: ", path_, ": short read of image ", stored);
-    done += got;
-  }
-  if (mirrored)
-    for (int64_t row = 0; row < int64_t(channels_) * resolution_; ++row) std::reverse(dst + row * resolution_, dst + (row + 1) * resolution_);
+  return raw_index_[index % int64_t(raw_index_.size())];
+}
+
+const std::string& ImageDataset::file_name(int64_t index) const { return archive_->files()[files_[stored(index)]]; }
+
+void ImageDataset::read_image(int64_t index, uint8_t* dst) const {
+  int64_t f = files_[stored(index)];
+  std::string where = archive_->describe(archive_->files()[f]);
+  Image image = decode_image(archive_->read(f), where);
+  SG_CHECK(image.width == resolution_ && image.height == resolution_ && image.channels == channels_, "dataset: ", where,
+           " is ", image.width, "x", image.height, " with ", image.channels, " channel(s); the dataset's first image is ",
+           resolution_, "x", resolution_, " with ", channels_, " (all images must match)");
+  bool mirrored = index >= int64_t(raw_index_.size());
+  int64_t plane = int64_t(resolution_) * resolution_;
+  // HWC -> CHW, reading columns right to left for the mirrored copy.
+  for (int c = 0; c < channels_; ++c)
+    for (int y = 0; y < resolution_; ++y) {
+      const uint8_t* src = image.pixels.data() + size_t(y) * resolution_ * channels_ + c;
+      uint8_t* out = dst + c * plane + int64_t(y) * resolution_;
+      for (int x = 0; x < resolution_; ++x) out[x] = src[size_t(mirrored ? resolution_ - 1 - x : x) * channels_];
+    }
 }
 
 std::vector<float> ImageDataset::label(int64_t index) const {
-  std::vector<float> onehot(label_dim_, 0.0f);
-  if (label_dim_ > 0) onehot[labels_[raw_index_[index % int64_t(raw_index_.size())]]] = 1;
-  return onehot;
+  int64_t s = stored(index);
+  if (label_dim_ == 0) return {};
+  return std::vector<float>(labels_.begin() + s * label_dim_, labels_.begin() + (s + 1) * label_dim_);
 }
 
-// ---------------------------------------------------------------------------------------------
-
-namespace {
-
-// The official InfiniteSampler: a seeded shuffle, then after yielding position i the element is
-// swapped with one at most `window` positions earlier, so epochs differ without a full reshuffle.
-class WindowSampler {
- public:
-  WindowSampler(int64_t n, uint64_t seed) : n_(n), seed_(seed) { reset(); }
-  void reset() {
-    gen_ = RandomGenerator(seed_);
-    order_.resize(n_);
-    for (int64_t i = 0; i < n_; ++i) order_[i] = i;
-    std::vector<double> u = rand({n_}, gen_, DType::Float64).to_vector();
-    for (int64_t i = n_ - 1; i > 0; --i) std::swap(order_[i], order_[int64_t(u[i] * (i + 1))]);
-    window_ = int64_t(std::llround(double(n_) * 0.5));
-    position_ = 0;
-  }
-  int64_t next() {
-    int64_t i = position_ % n_;
-    int64_t value = order_[i];
-    if (window_ >= 2) {
-      int64_t j = (i - int64_t(uniform() * double(window_)) % window_ + n_) % n_;
-      std::swap(order_[i], order_[j]);
-    }
-    ++position_;
-    return value;
-  }
-  int64_t position() const { return position_; }
-
- private:
-  double uniform() {
-    return rand({1}, gen_, DType::Float64).item();
-  }
-  int64_t n_;
-  uint64_t seed_;
-  RandomGenerator gen_;
-  std::vector<int64_t> order_;
-  int64_t window_ = 0, position_ = 0;
-};
-
-}  // namespace
-
-struct DataLoader::Impl {
-  const ImageDataset& dataset;
-  int64_t batch;
-  int64_t image_bytes;
-  WindowSampler sampler;
-  int64_t consumed = 0;  // samples handed to the caller
-  int workers_count, prefetch;
-
-  struct Batch {
-    int64_t first_sample;
-    std::vector<uint8_t> pixels;
-    std::vector<float> labels;
-    std::string error;
-  };
-  std::mutex mutex;
-  std::condition_variable changed;
-  std::deque<std::vector<int64_t>> work;        // index lists waiting for a worker, in order
-  std::map<int64_t, Batch> ready;               // decoded batches by first sample number
-  int64_t next_to_schedule = 0;
-  bool stopping = false;
-  std::vector<std::thread> threads;
-
-  // Pinned staging for the asynchronous host-to-device copy; the event guards its reuse.
-  uint8_t* pinned = nullptr;
-  cudaEvent_t copy_done = nullptr;
-
-  Impl(const ImageDataset& d, int64_t b, uint64_t seed, int workers, int depth)
-      : dataset(d), batch(b), image_bytes(int64_t(d.channels()) * d.resolution() * d.resolution()),
-        sampler(d.size(), seed), workers_count(std::max(workers, 1)), prefetch(std::max(depth, 1)) {}
-
-  void start() {
-    stopping = false;
-    for (int w = 0; w < workers_count; ++w) threads.emplace_back([this] { worker(); });
-  }
-
-  void stop() {
-    {
-      std::lock_guard<std::mutex> lock(mutex);
-      stopping = true;
-    }
-    changed.notify_all();
-    for (std::thread& t : threads) t.join();
-    threads.clear();
-    work.clear();
-    ready.clear();
-  }
-
-  // Called with the lock held: keeps `prefetch` batches scheduled ahead of the consumer.
-  void schedule() {
-    while (next_to_schedule < consumed + prefetch * batch) {
-      std::vector<int64_t> indices(batch + 1);
-      indices[0] = next_to_schedule;  // the first sample number identifies the batch
-      for (int64_t i = 0; i < batch; ++i) indices[i + 1] = sampler.next();
-      work.push_back(std::move(indices));
-      next_to_schedule += batch;
-    }
-    changed.notify_all();
-  }
-
-  void worker() {
-    while (true) {
-      std::vector<int64_t> indices;
-      {
-        std::unique_lock<std::mutex> lock(mutex);
-        changed.wait(lock, [&] { return stopping || !work.empty(); });
-        if (stopping) return;
-        indices = std::move(work.front());
-        work.pop_front();
-      }
-      Batch b;
-      b.first_sample = indices[0];
-      b.pixels.resize(size_t(batch * image_bytes));
-      b.labels.reserve(size_t(batch) * dataset.label_dim());
-      try {
-        for (int64_t i = 0; i < batch; ++i) {
-          dataset.read_image(indices[i + 1], b.pixels.data() + i * image_bytes);
-          std::vector<float> l = dataset.label(indices[i + 1]);
-          b.labels.insert(b.labels.end(), l.begin(), l.end());
-        }
-      } catch (const std::exception& e) {
-        b.error = e.what();
-      }
-      {
-        std::lock_guard<std::mutex> lock(mutex);
-        ready[b.first_sample] = std::move(b);
-      }
-      changed.notify_all();
-    }
-  }
-
-  Batch take() {
-    std::unique_lock<std::mutex> lock(mutex);
-    schedule();
-    changed.wait(lock, [&] { return ready.count(consumed) > 0; });
-    Batch b = std::move(ready.at(consumed));
-    ready.erase(consumed);
-    consumed += batch;
-    schedule();
-    return b;
-  }
-};
-
-DataLoader::DataLoader(const ImageDataset& dataset, int64_t batch, uint64_t seed, int workers, int prefetch)
-    : impl_(std::make_unique<Impl>(dataset, batch, seed, workers, prefetch)) {
-  SG_CHECK(batch > 0, "loader: batch must be positive");
-  impl_->start();
-}
-
-DataLoader::~DataLoader() {
-  impl_->stop();
-  if (impl_->pinned) cudaFreeHost(impl_->pinned);
-  if (impl_->copy_done) cudaEventDestroy(impl_->copy_done);
-}
-
-std::pair<Tensor, Tensor> DataLoader::next(Device device) {
-  NvtxRange range("data");
-  Impl::Batch b = impl_->take();
-  SG_CHECK(b.error.empty(), "loader: ", b.error);
-  const ImageDataset& d = impl_->dataset;
-  Shape shape = {impl_->batch, d.channels(), d.resolution(), d.resolution()};
-  Tensor raw_images = Tensor::empty(shape, DType::UInt8, device);
-  if (device == Device::CUDA) {
-    size_t bytes = b.pixels.size();
-    if (!impl_->pinned) {
-      CUDA_CHECK(cudaHostAlloc(reinterpret_cast<void**>(&impl_->pinned), bytes, cudaHostAllocDefault));
-      CUDA_CHECK(cudaEventCreateWithFlags(&impl_->copy_done, cudaEventDisableTiming));
-    } else {
-      CUDA_CHECK(cudaEventSynchronize(impl_->copy_done));  // the previous copy has left the buffer
-    }
-    std::memcpy(impl_->pinned, b.pixels.data(), bytes);
-    CUDA_CHECK(cudaMemcpyAsync(raw_images.data_ptr(), impl_->pinned, bytes, cudaMemcpyHostToDevice, current_stream()));
-    CUDA_CHECK(cudaEventRecord(impl_->copy_done, current_stream()));
-  } else {
-    std::memcpy(raw_images.data_ptr(), b.pixels.data(), b.pixels.size());
-  }
-  Tensor images = add(mul(cast(raw_images, DType::Float32), 1 / 127.5), -1.0);
-  std::vector<double> label_values(b.labels.begin(), b.labels.end());
-  Tensor labels = Tensor::from_vector(label_values, {impl_->batch, d.label_dim()}, DType::Float32, device);
-  return {images, labels};
-}
-
-Tensor DataLoader::random_labels(int64_t n, Device device, RandomGenerator& gen) const {
-  const ImageDataset& d = impl_->dataset;
-  std::vector<double> values;
-  if (d.label_dim() > 0) {
-    std::vector<double> u = rand({n}, gen, DType::Float64).to_vector();
-    for (double x : u) {
-      std::vector<float> l = d.label(std::min<int64_t>(int64_t(x * double(d.size())), d.size() - 1));
-      values.insert(values.end(), l.begin(), l.end());
-    }
-  }
-  return Tensor::from_vector(values, {n, d.label_dim()}, DType::Float32, device);
-}
-
-std::string DataLoader::state() const { return std::to_string(impl_->consumed); }
-
-void DataLoader::set_state(const std::string& state) {
-  int64_t consumed = std::stoll(state);
-  SG_CHECK(consumed >= 0 && consumed % impl_->batch == 0, "loader: bad saved position '", state, "'");
-  impl_->stop();
-  // Replaying the sampler reproduces its order exactly; it costs one step per consumed sample.
-  impl_->sampler.reset();
-  for (int64_t i = 0; i < consumed; ++i) impl_->sampler.next();
-  impl_->consumed = consumed;
-  impl_->next_to_schedule = consumed;
-  impl_->start();
+DatasetItem ImageDataset::get(int64_t index) const {
+  DatasetItem item;
+  item.image.resize(size_t(image_bytes()));
+  read_image(index, item.image.data());
+  item.label = label(index);
+  return item;
 }
 
 }  // namespace sg
