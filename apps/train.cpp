@@ -26,7 +26,10 @@ const char* kUsage = R"(usage: train --outdir=DIR --data=DATASET [options]
   --mirror=0|1        x-flip augmentation of the dataset (default 0)
   --subset=N          train on a seeded random subset of N images (default: all)
   --cond=0|1          train on dataset labels (default 0)
-  --aug=noaug         augmentation; ADA (ada, fixed) is not available in this build yet
+  --aug=ada|fixed|noaug  discriminator augmentation: adaptive p (default), constant p, none
+  --p=P               initial p for ada, the constant p for fixed (default 0)
+  --target=T          ADA target for the mean sign of D's outputs on reals (default 0.6)
+  --augpipe=NAME      blit, geom, color, filter, noise, cutout, bg, bgc, bgcf, bgcfn, bgcfnc (default bgc)
   --reg-type=none|ggdr, --ggdr-res=R   GGDR discriminator regularisation (default none, R 64)
   --resume=FILE       continue from a checkpoint written by this program
   --seed=N            random seed (default 0)
@@ -49,7 +52,10 @@ int run(const AppArgs& args) {
   if (args.has("kimg")) o.kimg = args.get_int("kimg", 0);
   o.kimg_per_tick = args.get_int("tick", 4);
   o.snap = args.get_int("snap", 50);
-  o.aug = args.get("aug", "noaug");
+  o.aug = args.get("aug", "ada");
+  o.p = args.get_double("p", 0);
+  o.target = args.get_double("target", 0.6);
+  o.augpipe = args.get("augpipe", "bgc");
   o.resume = args.get("resume", "");
   o.seed = uint64_t(args.get_int("seed", 0));
   o.fp32 = args.get_bool("fp32", false);

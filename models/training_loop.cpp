@@ -14,6 +14,7 @@
 #include "engine/allocator.h"
 #include "engine/nvtx.h"
 #include "engine/safetensors.h"
+#include "models/augment.h"
 #include "ops/adam/adam.h"
 #include "ops/elementwise/elementwise.h"
 #include "ops/shape/shape.h"
@@ -26,6 +27,11 @@ struct Trainer::Optimizer {
   std::vector<Tensor> m, v;
   AdamParams params;
   Tensor nonfinite_count;  // int64 [1] on the device, read once per iteration
+};
+
+struct Trainer::Augmentation {
+  std::unique_ptr<AugmentPipe> pipe;   // null with --aug noaug
+  std::unique_ptr<AdaController> ada;  // null unless --aug ada
 };
 
 namespace {
@@ -71,10 +77,12 @@ void copy_params(Module& dst, Module& src) {
 Trainer::Trainer(const TrainingOptions& options, RealDataSource data)
     : options_(options), data_(std::move(data)), rng_(options.seed) {
   const TrainingOptions& o = options_;
-  // The differentiable augmentation pipe (ADA) is not part of this engine yet: refuse rather than
-  // train silently without it.
-  SG_CHECK(o.aug == "noaug", "train: --aug ", o.aug, " needs the ADA augmentation pipe, which this build does not have "
-           "yet; use --aug noaug");
+  SG_CHECK(o.aug == "ada" || o.aug == "noaug" || o.aug == "fixed", "train: --aug must be ada, noaug or fixed, got '",
+           o.aug, "'");
+  SG_CHECK(o.p >= 0 && o.p <= 1, "train: --p must be in [0, 1], got ", o.p);
+  SG_CHECK(o.aug != "noaug" || o.p == 0, "train: --p needs --aug fixed or ada");
+  SG_CHECK(o.target > 0 && o.target <= 1, "train: --target must be in (0, 1], got ", o.target);
+  SG_CHECK(o.ada_interval > 0 && o.ada_kimg > 0, "train: the ADA interval and ada_kimg must be positive");
   SG_CHECK(o.reg_type == "none" || o.reg_type == "ggdr", "train: --reg-type must be none or ggdr, got '", o.reg_type, "'");
   spec_ = make_training_spec(o.cfg, data_.resolution, data_.channels, data_.label_dim, o.gpus, o.fp32);
   if (o.batch) {
@@ -108,6 +116,17 @@ Trainer::Trainer(const TrainingOptions& options, RealDataSource data)
   G_ema_->set_requires_grad(false);
 
   loss_ = std::make_unique<StyleGAN2Loss>(*G_, *D_, spec_.loss, rng_);
+  augment_ = std::make_unique<Augmentation>();
+  if (o.aug != "noaug") {
+    augment_->pipe = std::make_unique<AugmentPipe>(AugmentConfig::preset(o.augpipe), rng_);
+    augment_->pipe->p = o.p;
+    if (o.aug == "ada")
+      augment_->ada = std::make_unique<AdaController>(o.target, o.ada_interval, o.ada_kimg, spec_.batch);
+    AugmentPipe* pipe = augment_->pipe.get();
+    loss_->augment = [pipe](const Tensor& images, std::map<int, Tensor>* features) {
+      return pipe->forward(images, features);
+    };
+  }
   // Lazy regularisation: a single Adam per network serves the main and the regularisation
   // phase; its learning rate and betas are scaled by I/(I+1) as official.
   auto make_optimizer = [&](Module& module, int interval) {
@@ -148,7 +167,7 @@ Trainer::Trainer(const TrainingOptions& options, RealDataSource data)
 
 Trainer::~Trainer() = default;
 
-double Trainer::augment_p() const { return 0.0; }
+double Trainer::augment_p() const { return augment_->pipe ? augment_->pipe->p : 0.0; }
 
 void Trainer::optimizer_step(Optimizer& opt, Module& module) {
   NvtxRange range("optimizer");
@@ -198,6 +217,9 @@ void Trainer::train_one_iteration() {
         auto& acc = tick_stats_[name];
         acc.insert(acc.end(), values.begin(), values.end());
       }
+      // ADA follows the signs of D's outputs on reals, reported by the Dmain and Dreg phases.
+      auto real_signs = loss_->stats.find("Loss/signs/real");
+      if (augment_->ada && real_signs != loss_->stats.end()) augment_->ada->accumulate(real_signs->second);
       loss_->stats.clear();
     }
     optimizer_step(g_phase ? *opt_G_ : *opt_D_, module);
@@ -206,6 +228,7 @@ void Trainer::train_one_iteration() {
   update_ema();
   cur_nimg_ += batch;
   ++batch_idx_;
+  if (augment_->ada && batch_idx_ % options_.ada_interval == 0) augment_->pipe->p = augment_->ada->update(augment_->pipe->p);
 
   // Non-finite gradients are replaced (as official) but a long streak means the run diverged.
   int64_t nonfinite = int64_t(opt_G_->nonfinite_count.item() + opt_D_->nonfinite_count.item());
@@ -284,7 +307,7 @@ void Trainer::run() {
   }
   nlohmann::json options_json = {{"cfg", o.cfg}, {"batch", spec_.batch}, {"batch_gpu", spec_.batch_gpu},
                                  {"gamma", spec_.loss.r1_gamma}, {"kimg", spec_.total_kimg}, {"aug", o.aug},
-                                 {"seed", o.seed},
+                                 {"augpipe", o.augpipe}, {"p", o.p}, {"target", o.target}, {"seed", o.seed},
                                  {"reg_type", o.reg_type}, {"ggdr_res", spec_.loss.ggdr_res},
                                  {"G_kwargs", spec_.G.to_json()}, {"D_kwargs", spec_.D.to_json()},
                                  {"device", device_name(o.device)}, {"data", data_.name}};
@@ -345,6 +368,7 @@ void Trainer::save_checkpoint(const std::string& path) {
                              {"opt_D_step", opt_D_->params.step}, {"augment_p", augment_p()},
                              {"rng_seed", std::to_string(rng.seed)}, {"rng_offset", std::to_string(rng.offset)},
                              {"run_dir", run_dir_}};
+  if (augment_->ada) progress["ada"] = augment_->ada->state();
   if (data_.save_state) progress["sampler"] = data_.save_state();
   std::map<std::string, std::string> metadata = {
       {"format", "sg-checkpoint-1"}, {"progress", progress.dump()}, {"G_kwargs", spec_.G.to_json().dump()},
@@ -387,6 +411,8 @@ void Trainer::load_checkpoint(const std::string& path) {
   opt_D_->params.step = progress.at("opt_D_step");
   rng_.set_state({std::stoull(progress.at("rng_seed").get<std::string>()),
                   std::stoull(progress.at("rng_offset").get<std::string>())});
+  if (augment_->pipe) augment_->pipe->p = progress.at("augment_p");
+  if (augment_->ada && progress.contains("ada")) augment_->ada->set_state(progress.at("ada"));
   if (data_.load_state && progress.contains("sampler")) data_.load_state(progress.at("sampler"));
   run_dir_ = progress.value("run_dir", std::string());
   if (!run_dir_.empty() && !fs::is_directory(run_dir_)) run_dir_.clear();

@@ -1,10 +1,10 @@
 // The StyleGAN2-ADA training loop for one GPU (or the CPU), with the official semantics:
 // phases Gmain/Greg/Dmain/Dreg with lazy regularisation (G every 4, D every 16 minibatches, with
 // learning rate and betas scaled by I/(I+1)), Adam, gradient accumulation over batch_gpu rounds,
-// G EMA with ramp-up, ticks with a progress line and stats.jsonl, image grids and checkpoints.
-// Unlike the official trainer, a checkpoint holds everything (optimizer moments, pl_mean, RNG
-// and sampler state, progress), so --resume continues a run exactly where it stopped.
-// Adaptive augmentation is not implemented yet: only --aug noaug is accepted.
+// G EMA with ramp-up, adaptive discriminator augmentation (ADA), ticks with a progress line and
+// stats.jsonl, image grids and checkpoints. Unlike the official trainer, a checkpoint holds
+// everything (optimizer moments, pl_mean, augment p and the ADA statistics, RNG and sampler
+// state, progress), so --resume continues a run exactly where it stopped.
 #pragma once
 #include <functional>
 #include <memory>
@@ -38,7 +38,12 @@ struct TrainingOptions {
   int kimg_per_tick = 4;
   int snap = 50;  // image and network snapshots every `snap` ticks
   int grid_w = 0, grid_h = 0;  // snapshot grid; 0: the official size for the resolution
-  std::string aug = "noaug";  // only noaug until the ADA pipe exists (ada and fixed are refused)
+  std::string aug = "ada";      // ada, fixed, noaug
+  double p = 0;                 // initial (ada) or constant (fixed) augmentation probability
+  double target = 0.6;          // ADA target for the mean sign of D's outputs on reals
+  std::string augpipe = "bgc";  // preset of models/augment.h
+  int ada_interval = 4;         // minibatches between p adjustments
+  double ada_kimg = 500;        // kimg for p to move from 0 to 1 at full speed
   std::string resume;  // checkpoint path to continue from
   uint64_t seed = 0;
   bool fp32 = false;
@@ -66,11 +71,12 @@ class Trainer {
   Generator& G_ema() { return *G_ema_; }
   const TrainingSpec& spec() const { return spec_; }
   int64_t cur_nimg() const { return cur_nimg_; }
-  double augment_p() const;  // 0 until the augmentation pipe exists
+  double augment_p() const;  // 0 without augmentation
   const std::string& run_dir() const { return run_dir_; }
 
  private:
   struct Optimizer;
+  struct Augmentation;
   struct PhaseSpec {
     Phase phase;
     int interval;
@@ -88,6 +94,7 @@ class Trainer {
   std::unique_ptr<Discriminator> D_;
   std::unique_ptr<StyleGAN2Loss> loss_;
   std::unique_ptr<Optimizer> opt_G_, opt_D_;
+  std::unique_ptr<Augmentation> augment_;
   RandomGenerator rng_;
   std::vector<PhaseSpec> phases_;
   std::string run_dir_;

@@ -1,5 +1,5 @@
-// Training loop smoke tests on tiny synthetic data: losses finite, parameters change, checkpoints
-// round-trip exactly, and a resumed run continues bit-identically on the CPU.
+// Training loop smoke tests on tiny synthetic data: losses finite, parameters change, ADA moves p,
+// checkpoints round-trip exactly, and a resumed run continues bit-identically on the CPU.
 #include <cmath>
 #include <filesystem>
 
@@ -50,6 +50,11 @@ TrainingOptions tiny_options(const std::string& outdir) {
   o.seed = 3;
   o.grid_w = 2;
   o.grid_h = 2;
+  // ADA adjusting p after every minibatch by 0.04, so a few iterations show it moving.
+  o.aug = "ada";
+  o.p = 0.2;
+  o.ada_interval = 1;
+  o.ada_kimg = 0.1;
   o.adjust_spec = [](TrainingSpec& spec) {
     spec.G.z_dim = spec.G.w_dim = 8;
     for (int* base : {&spec.G.synthesis.channel_base, &spec.D.channel_base}) *base = 64;
@@ -87,6 +92,9 @@ TEST_CASE("training: a few iterations change the parameters and keep them finite
   CHECK(changed > 10);
   CHECK(d_after != d_before);
   CHECK(snapshot(trainer.G_ema()) != snapshot(trainer.G()));  // the EMA lags behind G
+  // 17 steps of +-0.04 from 0.2 cannot return to 0.2 (an odd count; 0 when clamped).
+  CHECK(trainer.augment_p() != doctest::Approx(0.2));
+  CHECK(trainer.augment_p() >= 0);
   fs::remove_all(dir);
 }
 
@@ -119,6 +127,7 @@ TEST_CASE("training: checkpoints round-trip exactly and resume continues bit-ide
     auto a = snapshot(*pair.first), b = snapshot(*pair.second);
     for (auto& [name, values] : a) CHECK_MESSAGE(values == b[name], name, " differs after resume");
   }
+  CHECK(resumed.augment_p() == straight.augment_p());
   auto da = snapshot(straight.D()), db = snapshot(resumed.D());
   for (auto& [name, values] : da) CHECK_MESSAGE(values == db[name], name, " differs after resume");
 
@@ -139,8 +148,14 @@ TEST_CASE("training: checkpoints round-trip exactly and resume continues bit-ide
 TEST_CASE("training: bad options fail before training") {
   SyntheticData data;
   TrainingOptions o = tiny_options("/tmp/sg_unused");
-  o.aug = "ada";
-  CHECK_THROWS_WITH_ALL(Trainer(o, data.source()), "--aug ada", "noaug");
+  o.aug = "always";
+  CHECK_THROWS_WITH_ALL(Trainer(o, data.source()), "--aug must be ada, noaug or fixed", "always");
+  o = tiny_options("/tmp/sg_unused");
+  o.p = 1.5;
+  CHECK_THROWS_WITH_ALL(Trainer(o, data.source()), "--p must be in [0, 1]");
+  o = tiny_options("/tmp/sg_unused");
+  o.augpipe = "bgx";
+  CHECK_THROWS_WITH(Trainer(o, data.source()), doctest::Contains("bgx"));
   o = tiny_options("/tmp/sg_unused");
   o.batch_gpu = 3;
   CHECK_THROWS_WITH_ALL(Trainer(o, data.source()), "--batch 4", "--batch-gpu 3");
