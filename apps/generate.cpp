@@ -3,14 +3,13 @@
 //   generate --network=run/network-snapshot-000200.safetensors --seeds=0-7 --outdir=out
 #include <filesystem>
 #include <iostream>
-#include <nlohmann/json.hpp>
 
 #include "apps/common/app_args.h"
 #include "autograd/autograd.h"
 #include "data/image_io.h"
 #include "engine/rng.h"
 #include "engine/safetensors.h"
-#include "models/networks.h"
+#include "models/network_file.h"
 #include "ops/shape/shape.h"
 
 using namespace sg;
@@ -28,46 +27,18 @@ const char* kUsage = R"(usage: generate --network=PATH --seeds=LIST [options]
   --device=cpu|cuda   default: cuda when available
 )";
 
-std::vector<uint64_t> parse_seeds(const std::string& text) {
-  std::vector<uint64_t> seeds;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    auto dash = item.find('-');
-    try {
-      if (dash == std::string::npos) {
-        seeds.push_back(std::stoull(item));
-      } else {
-        uint64_t a = std::stoull(item.substr(0, dash)), b = std::stoull(item.substr(dash + 1));
-        SG_CHECK(a <= b, "generate: bad seed range '", item, "'");
-        for (uint64_t s = a; s <= b; ++s) seeds.push_back(s);
-      }
-    } catch (const std::logic_error&) {
-      SG_FAIL("generate: --seeds expects numbers and ranges like 0-7,9, got '", text, "'");
-    }
-  }
-  SG_CHECK(!seeds.empty(), "generate: --seeds is empty");
-  return seeds;
-}
-
 int run(const AppArgs& args) {
   std::string network = args.require("network");
-  std::vector<uint64_t> seeds = parse_seeds(args.require("seeds"));
+  std::vector<uint64_t> seeds = parse_seeds(args.require("seeds"), "generate");
   std::string outdir = args.get("outdir", "out");
   double psi = args.get_double("trunc", 1.0);
   NoiseMode noise_mode = parse_noise_mode(args.get("noise-mode", "const"));
   Device device = args.device();
 
   SafetensorsFile file = load_safetensors(network);
-  SG_CHECK(file.metadata.count("G_kwargs"), "generate: ", network, " has no G_kwargs metadata; not a network file");
-  GeneratorConfig config = GeneratorConfig::from_json(nlohmann::json::parse(file.metadata.at("G_kwargs")));
-  Generator G(config);
-  std::string prefix = file.has("G_ema.mapping.fc0.weight") ? "G_ema." : (file.has("G.mapping.fc0.weight") ? "G." : "");
-  std::map<std::string, Tensor> state;
-  for (auto& [name, t] : G.named_state()) state[name] = file.at(prefix + name);
-  G.load_state_dict(state);
-  G.to(device);
-  G.eval();
+  std::unique_ptr<Generator> G_ptr = load_generator(file, device);
+  Generator& G = *G_ptr;
+  const GeneratorConfig& config = G.config();
   NoGradGuard no_grad;
 
   Tensor c = Tensor::zeros({1, config.c_dim}, DType::Float32, device);

@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <iostream>
+#include <sstream>
 
 #include "engine/error.h"
 
@@ -88,6 +89,28 @@ int run_app(int argc, char** argv, const char* usage, const std::function<int(co
     std::cerr << "error: " << e.what() << std::endl;
     return 1;
   }
+}
+
+std::vector<uint64_t> parse_seeds(const std::string& text, const char* app) {
+  std::vector<uint64_t> seeds;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    auto dash = item.find('-');
+    try {
+      if (dash == std::string::npos) {
+        seeds.push_back(std::stoull(item));
+      } else {
+        uint64_t a = std::stoull(item.substr(0, dash)), b = std::stoull(item.substr(dash + 1));
+        SG_CHECK(a <= b, app, ": bad seed range '", item, "'");
+        for (uint64_t s = a; s <= b; ++s) seeds.push_back(s);
+      }
+    } catch (const std::logic_error&) {
+      SG_FAIL(app, ": --seeds expects numbers and ranges like 0-7,9, got '", text, "'");
+    }
+  }
+  SG_CHECK(!seeds.empty(), app, ": --seeds is empty");
+  return seeds;
 }
 
 }  // namespace sg

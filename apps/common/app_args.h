@@ -3,7 +3,9 @@
 #pragma once
 #include <functional>
 #include <map>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "engine/device.h"
 
@@ -26,6 +28,9 @@ class AppArgs {
   std::map<std::string, std::string> values_;
   std::string usage_;
 };
+
+// Seeds from a list like "0-7,9"; errors name the app.
+std::vector<uint64_t> parse_seeds(const std::string& text, const char* app);
 
 // Parses the arguments, prints usage on --help, runs `body`, and reports errors.
 int run_app(int argc, char** argv, const char* usage, const std::function<int(const AppArgs&)>& body);
