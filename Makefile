@@ -26,7 +26,10 @@ DEPS_PREFIX ?=
 INCLUDE_ROOT := $(DEPS_PREFIX)/usr/include
 ifneq ($(DEPS_PREFIX),)
   DEPS_LIB := $(DEPS_PREFIX)/usr/lib/x86_64-linux-gnu
-  DEPS_INCLUDES := -isystem $(INCLUDE_ROOT) -isystem $(INCLUDE_ROOT)/x86_64-linux-gnu/openblas-pthread
+  # The multiarch folder too: libjpeg's jconfig.h lives there, and the host's own copy may belong
+  # to another libjpeg version than the library linked.
+  DEPS_INCLUDES := -isystem $(INCLUDE_ROOT) -isystem $(INCLUDE_ROOT)/x86_64-linux-gnu \
+                   -isystem $(INCLUDE_ROOT)/x86_64-linux-gnu/openblas-pthread
   CXXFLAGS += $(DEPS_INCLUDES)
   NVCCFLAGS += $(DEPS_INCLUDES)
   LDLIBS := -L$(DEPS_LIB) -L$(DEPS_LIB)/openblas-pthread -Wl,-rpath,$(DEPS_LIB):$(DEPS_LIB)/openblas-pthread $(LDLIBS)

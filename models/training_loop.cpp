@@ -87,8 +87,10 @@ Trainer::Trainer(const TrainingOptions& options, RealDataSource data)
   spec_ = make_training_spec(o.cfg, data_.resolution, data_.channels, data_.label_dim, o.gpus, o.fp32);
   if (o.batch) {
     SG_CHECK(*o.batch > 0, "train: --batch must be positive");
+    SG_CHECK(*o.batch % o.gpus == 0, "train: --batch ", *o.batch, " must be divisible by --gpus ", o.gpus);
+    // As the official train.py: an explicit batch is split evenly over the GPUs, one round each.
     spec_.batch = *o.batch;
-    spec_.batch_gpu = std::min(spec_.batch_gpu, spec_.batch);
+    spec_.batch_gpu = *o.batch / o.gpus;
   }
   if (o.batch_gpu) spec_.batch_gpu = *o.batch_gpu;
   SG_CHECK(spec_.batch % spec_.batch_gpu == 0, "train: --batch ", spec_.batch, " must be a multiple of --batch-gpu ",
