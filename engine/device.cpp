@@ -1,6 +1,8 @@
 #include "engine/device.h"
 
+#include <array>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 
 #include "engine/cuda_check.h"
@@ -87,6 +89,44 @@ cudnnContext* cudnn_handle() {
 
 void synchronize() {
   if (cuda_available()) CUDA_CHECK(cudaStreamSynchronize(current_stream()));
+}
+
+namespace {
+
+struct UploadRing {
+  struct Slot {
+    void* pinned = nullptr;
+    cudaEvent_t done = nullptr;
+  };
+  std::array<Slot, 32> slots;
+  size_t next = 0;
+  std::mutex mutex;
+
+  UploadRing() {
+    for (Slot& slot : slots) {
+      CUDA_CHECK(cudaHostAlloc(&slot.pinned, kAsyncUploadBytes, cudaHostAllocDefault));
+      CUDA_CHECK(cudaEventCreateWithFlags(&slot.done, cudaEventDisableTiming));
+      CUDA_CHECK(cudaEventRecord(slot.done, current_stream()));
+    }
+  }
+};
+
+}  // namespace
+
+void copy_host_to_device(void* dst, const void* src, size_t bytes) {
+  if (bytes > kAsyncUploadBytes) {
+    CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, current_stream()));
+    CUDA_CHECK(cudaStreamSynchronize(current_stream()));  // src must outlive the transfer
+    return;
+  }
+  static UploadRing ring;  // process lifetime: pinned buffers are given back at exit
+  std::lock_guard<std::mutex> lock(ring.mutex);
+  UploadRing::Slot& slot = ring.slots[ring.next];
+  ring.next = (ring.next + 1) % ring.slots.size();
+  CUDA_CHECK(cudaEventSynchronize(slot.done));  // normally long since complete
+  std::memcpy(slot.pinned, src, bytes);
+  CUDA_CHECK(cudaMemcpyAsync(dst, slot.pinned, bytes, cudaMemcpyHostToDevice, current_stream()));
+  CUDA_CHECK(cudaEventRecord(slot.done, current_stream()));
 }
 
 DeviceProperties device_properties() {

@@ -28,6 +28,12 @@ cudaStream_t current_stream();
 cublasContext* cublas_handle();
 cudnnContext* cudnn_handle();
 void synchronize();
+// Host-to-device copy on the current stream that does not wait for the GPU when it is small
+// (up to kAsyncUploadBytes): the bytes are staged in a ring of pinned buffers, each reused only
+// after the copy that last used it has run. Larger copies wait for their transfer to finish.
+// `src` may be freed as soon as this returns.
+constexpr size_t kAsyncUploadBytes = 64 << 10;
+void copy_host_to_device(void* dst, const void* src, size_t bytes);
 
 struct DeviceProperties {
   std::string name;

@@ -144,13 +144,14 @@ void Tensor::copy_(const Tensor& src) const {
   // Across devices: stage a contiguous copy in the source dtype, then convert on the destination.
   Tensor packed = raw::contiguous(src);
   Tensor staged = empty(src.shape(), src.dtype(), device());
-  cudaMemcpyKind kind = device() == Device::CUDA ? cudaMemcpyHostToDevice : cudaMemcpyDeviceToHost;
-  CUDA_CHECK(cudaMemcpyAsync(staged.data_ptr(), packed.data_ptr(), packed.numel() * dtype_size(src.dtype()),
-                             kind, current_stream()));
-  if (kind == cudaMemcpyDeviceToHost) CUDA_CHECK(cudaStreamSynchronize(current_stream()));
+  size_t bytes = size_t(packed.numel()) * dtype_size(src.dtype());
+  if (device() == Device::CUDA) {
+    copy_host_to_device(staged.data_ptr(), packed.data_ptr(), bytes);
+  } else {
+    CUDA_CHECK(cudaMemcpyAsync(staged.data_ptr(), packed.data_ptr(), bytes, cudaMemcpyDeviceToHost, current_stream()));
+    CUDA_CHECK(cudaStreamSynchronize(current_stream()));
+  }
   copy_(staged);
-  // The staged host buffer of a host-to-device copy must outlive the asynchronous transfer.
-  if (kind == cudaMemcpyHostToDevice) CUDA_CHECK(cudaStreamSynchronize(current_stream()));
 }
 
 void Tensor::fill_(double value) const {

@@ -47,7 +47,7 @@ StyleGAN2Loss::StyleGAN2Loss(Generator& G, Discriminator& D, const LossConfig& c
            " needs a discriminator with a decoder up to the same resolution, got ", D.config().ggdr_res);
 }
 
-void StyleGAN2Loss::report(const std::string& name, const Tensor& values) { stats[name] = values.to_vector(); }
+void StyleGAN2Loss::report(const std::string& name, const Tensor& values) { stats.emplace_back(name, values.detach()); }
 
 void StyleGAN2Loss::report_logits(const std::string& kind, const Tensor& logits) {
   report("Loss/scores/" + kind, logits);

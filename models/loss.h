@@ -47,8 +47,10 @@ class StyleGAN2Loss {
   // When set, Greg takes its standard-normal path-length noise from here instead of drawing it
   // (tests replay a fixture); it is scaled by 1/sqrt(H*W) as usual.
   std::function<Tensor(const Shape&)> pl_noise_source;
-  // Scalars of the last phases (loss terms, real-logit signs) for logging, by official name.
-  std::map<std::string, std::vector<double>> stats;
+  // Values reported by the phases run since the caller last cleared it (loss terms, D's scores
+  // and the signs of its real scores), by official name. They stay detached tensors on the
+  // device, so reporting never waits for the GPU; the caller reads them once per iteration.
+  std::vector<std::pair<std::string, Tensor>> stats;
 
  private:
   // G(z) with style mixing; fills `ws` and, when asked, the block features.

@@ -215,19 +215,20 @@ void Trainer::train_one_iteration() {
       auto chunk = [&](const Tensor& t, int64_t base) { return narrow(t, 0, base + r * batch_gpu, batch_gpu); };
       loss_->accumulate_gradients(phase.phase, chunk(real_img, 0), chunk(real_c, 0), chunk(all_z, int64_t(k) * batch),
                                   chunk(all_c, int64_t(k) * batch), double(phase.interval));
-      for (const auto& [name, values] : loss_->stats) {
-        auto& acc = tick_stats_[name];
-        acc.insert(acc.end(), values.begin(), values.end());
-      }
-      // ADA follows the signs of D's outputs on reals, reported by the Dmain and Dreg phases.
-      auto real_signs = loss_->stats.find("Loss/signs/real");
-      if (augment_->ada && real_signs != loss_->stats.end()) augment_->ada->accumulate(real_signs->second);
-      loss_->stats.clear();
     }
     optimizer_step(g_phase ? *opt_G_ : *opt_D_, module);
   }
 
   update_ema();
+  // One wait for the GPU per iteration: the reported values are read here, not as reported.
+  for (const auto& [name, values] : loss_->stats) {
+    std::vector<double> host = values.to_vector();
+    auto& acc = tick_stats_[name];
+    acc.insert(acc.end(), host.begin(), host.end());
+    // ADA follows the signs of D's outputs on reals, reported by the Dmain and Dreg phases.
+    if (augment_->ada && name == "Loss/signs/real") augment_->ada->accumulate(host);
+  }
+  loss_->stats.clear();
   cur_nimg_ += batch;
   ++batch_idx_;
   if (augment_->ada && batch_idx_ % options_.ada_interval == 0) augment_->pipe->p = augment_->ada->update(augment_->pipe->p);

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "engine/allocator.h"
+#include "ops/elementwise/elementwise.h"
 #include "tests/test_util.h"
 
 using namespace sg;
@@ -499,4 +500,23 @@ TEST_CASE("tensor: CUDA copies, conversions and strided views match the CPU") {
   CHECK(filled.to_vector() == std::vector<double>{0, 2, 2, 0, 0, 2, 2, 0, 0, 2, 2, 0});
   CHECK(Tensor::scalar(4, DType::Float32, Device::CUDA).describe() == "float32[] on cuda");
   CHECK(Tensor::zeros({0, 3}, DType::Float32, Device::CUDA).to_vector().empty());
+}
+
+TEST_CASE("tensor: small uploads do not wait for the GPU and keep their values through the pinned ring") {
+  SG_REQUIRE_CUDA();
+  // More uploads than the ring has slots, each consumed by a kernel queued behind the previous
+  // ones, so a slot overwritten before its transfer ran would show up as a wrong sum.
+  Tensor acc = Tensor::zeros({1000}, DType::Float32, Device::CUDA);
+  double expected = 0;
+  for (int i = 0; i < 100; ++i) {
+    std::vector<double> values(1000, double(i));
+    Tensor up = Tensor::from_vector(values, {1000}, DType::Float32, Device::CUDA);
+    acc = add(acc, up);
+    expected += i;
+  }
+  for (double v : acc.to_vector()) REQUIRE(v == expected);
+  // Above the ring's slot size the copy takes the waiting path; the values are the same.
+  std::vector<double> big(size_t(kAsyncUploadBytes / 4 + 1), 3.0);
+  Tensor b = Tensor::from_vector(big, {int64_t(big.size())}, DType::Float32, Device::CUDA);
+  CHECK(b.to_vector() == big);
 }
