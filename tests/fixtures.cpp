@@ -103,7 +103,9 @@ TEST_CASE("fixtures: every file in the fixtures directory") {
       }
       int passed = 0, failed = 0;
       for (const nlohmann::json& params : cases) {
-        FixtureCase c{params.value("name", std::string()), params, &file, mode, {}};
+        // A case is an object with a "name", or just its name.
+        std::string name = params.is_string() ? params.get<std::string>() : params.value("name", std::string());
+        FixtureCase c{name, params, &file, mode, {}};
         try {
           handler->handler(c);
         } catch (const std::exception& e) {
