@@ -31,6 +31,9 @@ const char* kUsage = R"(usage: train --outdir=DIR --data=DATASET [options]
   --target=T          ADA target for the mean sign of D's outputs on reals (default 0.6)
   --augpipe=NAME      blit, geom, color, filter, noise, cutout, bg, bgc, bgcf, bgcfn, bgcfnc (default bgc)
   --reg-type=none|ggdr, --ggdr-res=R   GGDR discriminator regularisation (default none, R 64)
+  --metrics=LIST      evaluated at every snapshot: fid50k_full, kid50k_full, pr50k3_full, is50k (default none)
+  --detector=FILE     feature network for --metrics: train_detector output or Inception-v3 weights
+  --metric-samples=N  generated images per metric (default 50000, the official count)
   --resume=FILE       continue from a checkpoint written by this program
   --seed=N            random seed (default 0)
   --fp32=0|1          disable float16 layers and clamping (default 0)
@@ -62,6 +65,12 @@ int run(const AppArgs& args) {
   o.reg_type = args.get("reg-type", "none");
   o.ggdr_res = args.get_int("ggdr-res", 64);
   o.device = args.device();
+  std::stringstream metric_list(args.get("metrics", "none"));
+  for (std::string m; std::getline(metric_list, m, ',');)
+    if (m != "none") o.metrics.push_back(m);
+  o.detector = args.get("detector", "");
+  o.metrics_data = data_path;
+  o.metric_samples = args.get_int("metric-samples", 50000);
   if (args.has("grid"))
     SG_CHECK(std::sscanf(args.get("grid", "").c_str(), "%dx%d", &o.grid_w, &o.grid_h) == 2 && o.grid_w > 0 && o.grid_h > 0,
              "train: --grid must be WxH, got '", args.get("grid", ""), "'");

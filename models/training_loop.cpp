@@ -14,6 +14,8 @@
 #include "engine/allocator.h"
 #include "engine/nvtx.h"
 #include "engine/safetensors.h"
+#include "eval/detectors.h"
+#include "eval/metric_main.h"
 #include "models/augment.h"
 #include "ops/adam/adam.h"
 #include "ops/elementwise/elementwise.h"
@@ -164,6 +166,14 @@ Trainer::Trainer(const TrainingOptions& options, RealDataSource data)
   grid_z_ = randn({int64_t(grid_w) * grid_h, spec_.G.z_dim}, grid_rng, DType::Float32, o.device);
   grid_c_ = data_.random_labels(int64_t(grid_w) * grid_h, o.device);
 
+  // The detector is loaded now so that a bad path or file stops the run before training.
+  if (!o.metrics.empty()) {
+    for (const std::string& m : o.metrics) SG_CHECK(eval::is_valid_metric(m), "train: unknown metric '", m, "'");
+    SG_CHECK(!o.detector.empty(), "train: --metrics needs --detector (a train_detector output or Inception-v3 weights)");
+    SG_CHECK(!o.metrics_data.empty(), "train: --metrics needs the dataset path");
+    detector_ = eval::load_feature_net(o.detector, o.device);
+  }
+
   if (!o.resume.empty()) load_checkpoint(o.resume);
 }
 
@@ -263,6 +273,18 @@ void Trainer::save_image_snapshot(const std::string& filename) {
   save_image_grid((fs::path(run_dir_) / filename).string(), cat(images, 0), options_.grid_w, options_.grid_h);
 }
 
+void Trainer::evaluate_metrics(const std::string& snapshot) {
+  if (!detector_) return;
+  NvtxRange range("metrics");
+  eval::MetricOptions metric_options;
+  metric_options.num_gen = options_.metric_samples;
+  metric_options.seed = options_.seed;
+  for (const std::string& name : options_.metrics) {
+    nlohmann::json result = eval::compute_metric(name, *G_ema_, options_.metrics_data, *detector_, metric_options, snapshot);
+    eval::append_metric_jsonl(run_dir_, result);
+  }
+}
+
 void Trainer::write_tick(double tick_seconds, double maintenance_seconds, bool done) {
   double kimg = cur_nimg_ / 1000.0;
   double sec_per_kimg = tick_seconds / std::max((cur_nimg_ - tick_start_nimg_) / 1000.0, 1e-8);
@@ -334,7 +356,9 @@ void Trainer::run() {
       std::ostringstream kimg;
       kimg << std::setw(6) << std::setfill('0') << cur_nimg_ / 1000;
       save_image_snapshot("fakes" + kimg.str() + ".png");
-      save_checkpoint((fs::path(run_dir_) / ("network-snapshot-" + kimg.str() + ".safetensors")).string());
+      std::string snapshot = (fs::path(run_dir_) / ("network-snapshot-" + kimg.str() + ".safetensors")).string();
+      save_checkpoint(snapshot);
+      evaluate_metrics(snapshot);
     }
     ++cur_tick_;
     tick_start_nimg_ = cur_nimg_;

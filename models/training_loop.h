@@ -10,7 +10,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "eval/feature_net.h"
 #include "models/configs.h"
 #include "models/loss.h"
 #include "models/networks.h"
@@ -49,6 +51,11 @@ struct TrainingOptions {
   bool fp32 = false;
   std::string reg_type = "none";  // none, ggdr
   int ggdr_res = 64;
+  // Metrics evaluated on G_ema at every network snapshot (eval/metric_main.h), with this feature
+  // network file, against the dataset at metrics_data; appended to <run>/metric-<name>.jsonl.
+  std::vector<std::string> metrics;
+  std::string detector, metrics_data;
+  int64_t metric_samples = 50000;
   int max_nonfinite_steps = 20;  // consecutive steps with non-finite gradients before giving up
   Device device = Device::CPU;
   std::function<void(TrainingSpec&)> adjust_spec;  // last-minute changes (e.g. a tiny config)
@@ -86,6 +93,7 @@ class Trainer {
   void update_ema();
   void write_tick(double tick_seconds, double maintenance_seconds, bool done);
   void save_image_snapshot(const std::string& filename);
+  void evaluate_metrics(const std::string& snapshot);
 
   TrainingOptions options_;
   RealDataSource data_;
@@ -95,6 +103,7 @@ class Trainer {
   std::unique_ptr<StyleGAN2Loss> loss_;
   std::unique_ptr<Optimizer> opt_G_, opt_D_;
   std::unique_ptr<Augmentation> augment_;
+  std::unique_ptr<eval::FeatureNet> detector_;  // null without --metrics
   RandomGenerator rng_;
   std::vector<PhaseSpec> phases_;
   std::string run_dir_;
