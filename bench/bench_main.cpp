@@ -2,7 +2,7 @@
 // (paper256 channel counts, batch 32), each next to the device limit, and beside the simplest
 // alternative where one exists. Options: --filter SUBSTRING runs only the benchmarks whose
 // "<section> <name>" contains SUBSTRING (sections: elementwise, reduce, copy, matmul, upfirdn2d,
-// bias_act, modconv, train). Without a CUDA device it says so and exits 0.
+// bias_act, modconv, augment, train). Without a CUDA device it says so and exits 0.
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -12,6 +12,7 @@
 #include "autograd/autograd.h"
 #include "bench/bench_util.h"
 #include "engine/rng.h"
+#include "models/augment.h"
 #include "models/configs.h"
 #include "models/loss.h"
 #include "models/networks.h"
@@ -226,6 +227,41 @@ void training_step() {
             << iteration_us * 1e-6 * 1000.0 / double(batch) << " s/kimg (no augmentation, no metrics)" << std::endl;
 }
 
+// The ADA pipe (bgc at p 0.6, as a run settles) on a paper256 batch, alone and with the GGDR
+// feature map that moves along with the images ([32, 512, 64, 64]).
+void augment_pipe() {
+  const std::vector<std::string> names = {"bgc p 0.6 forward, images [32,3,256,256]",
+                                          "bgc p 0.6 forward+backward, images",
+                                          "bgc p 0.6 forward, images + GGDR features [32,512,64,64]"};
+  Table t("augment", "");
+  if (!t.any_wanted(names)) return;
+  std::cout << "\n## ADA augmentation pipe (paper256 batch; time per call)\n";
+  RandomGenerator rng(1);
+  AugmentPipe pipe(AugmentConfig::preset("bgc"), rng);
+  pipe.p = 0.6;
+  Tensor images = randn({32, 3, 256, 256}, DType::Float32, Device::CUDA);
+  Tensor features = randn({32, 512, 64, 64}, DType::Float32, Device::CUDA);
+  auto row = [&](size_t i, const std::function<void()>& fn) {
+    if (!t.wanted(names[i])) return;
+    double us = time_us(fn, 2, 10);
+    std::cout << std::left << std::setw(62) << names[i] << std::right << std::fixed << std::setprecision(0) << std::setw(10)
+              << us << " us" << std::endl;
+  };
+  row(0, [&] {
+    NoGradGuard no_grad;
+    pipe.forward(images);
+  });
+  row(1, [&] {
+    Tensor x = set_requires_grad(raw::clone(images));
+    backward(sum(pipe.forward(x)));
+  });
+  row(2, [&] {
+    NoGradGuard no_grad;
+    std::map<int, Tensor> maps = {{64, features}};
+    pipe.forward(images, &maps);
+  });
+}
+
 // Whole training iterations through the Trainer (phases, Adam, EMA, augmentation) on random
 // "real" images: the cost of ADA and of GGDR's decoder and loss on the same config, beside the
 // parameter counts. The paper reports +3.7% parameters and +8% time for GGDR.
@@ -237,7 +273,8 @@ void training_iterations() {
   };
   const std::vector<Variant> variants = {{"iteration noaug", "noaug", 0, 0},
                                          {"iteration ada (bgc, p 0.6)", "fixed", 0.6, 0},
-                                         {"iteration ada (bgc, p 0.6) + GGDR 64", "fixed", 0.6, 64}};
+                                         {"iteration ada (bgc, p 0.6) + GGDR 64", "fixed", 0.6, 64},
+                                         {"iteration noaug + GGDR 64", "noaug", 0, 64}};
   std::vector<std::string> names;
   for (const Variant& v : variants) names.push_back(v.name);
   Table t("train", "");
@@ -313,6 +350,7 @@ int main(int argc, char** argv) {
     bias_act_ops(dev);
     modconv_ops(dev);
     training_step();
+    augment_pipe();
     training_iterations();
   } catch (const Error& e) {
     std::cerr << "error: " << e.what() << std::endl;

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <limits>
 
+#include "autograd/autograd.h"
 #include "ops/conv2d/conv2d.h"
 #include "ops/elementwise/elementwise.h"
 #include "ops/grid_sample/grid_sample.h"
@@ -17,6 +18,7 @@
 #include "ops/reflect_pad/reflect_pad.h"
 #include "ops/shape/shape.h"
 #include "ops/upfirdn2d/upfirdn2d.h"
+#include "ops/warp_upsampled/warp_upsampled.h"
 
 namespace sg {
 
@@ -73,24 +75,6 @@ double erfinv(double y) {
 }
 float erfinvf(float y) { return float(erfinv(y)); }
 
-// Sample positions of `size` pixels, with index[i] = clamp(i + shift, 0, size - 1).
-Tensor clamped_index(int64_t size, int64_t shift) {
-  std::vector<double> index(static_cast<size_t>(size));
-  for (int64_t i = 0; i < size; ++i) index[size_t(i)] = double(std::clamp<int64_t>(i + shift, 0, size - 1));
-  return Tensor::from_vector(index, {size}, DType::Int64);
-}
-
-// torch's bilinear 2x interpolation with align_corners = false along one axis (dim 2 or 3): output
-// 2k is 0.75 x[k] + 0.25 x[k - 1], output 2k + 1 is 0.75 x[k] + 0.25 x[k + 1], edges clamped.
-Tensor upsample_bilinear_axis(const Tensor& x, int dim) {
-  int64_t n = x.size(dim);
-  Tensor center = x * 0.75;
-  Tensor even = center + index_select(x, dim, clamped_index(n, -1)) * 0.25;
-  Tensor odd = center + index_select(x, dim, clamped_index(n, 1)) * 0.25;
-  Shape shape = x.shape();
-  shape[size_t(dim)] *= 2;
-  return reshape(stack({even, odd}, dim + 1), shape);
-}
 
 // The 4-band equaliser bank of the official image filter, from sym2: band 0 keeps the lowest
 // octave, bands 1..3 pass successively lower octaves of the high-pass half-band filter.
@@ -158,10 +142,9 @@ Tensor warp(const Tensor& x, std::vector<Mat3> G, const Tensor& filter, bool bil
   }
   const int mx0 = m[0], my0 = m[1], mx1 = m[2], my1 = m[3];
 
-  Tensor y = reflect_pad(x, Pad4(mx0, mx1, my0, my1));
-  y = bilinear_upsample ? upsample_bilinear_axis(upsample_bilinear_axis(y, 3), 2) : upsample2d(y, filter, 2);
   const int64_t Ho = (H + 2 * kGeomPad) * 2, Wo = (W + 2 * kGeomPad) * 2;
-  const double Hs = double(y.size(2)), Ws = double(y.size(3));
+  // Size of the padded map after the 2x upsampling.
+  const double Hs = double(2 * (H + my0 + my1)), Ws = double(2 * (W + mx0 + mx1));
   const Mat3 shift = translate2d(float(mx0 - mx1) / 2.0f, float(my0 - my1) / 2.0f);
   const Mat3 to_norm = scale2d(float(2 / Ws), float(2 / Hs)), from_norm = scale2d(float(Wo / 2.0), float(Ho / 2.0));
   std::vector<double> theta;
@@ -173,7 +156,18 @@ Tensor warp(const Tensor& x, std::vector<Mat3> G, const Tensor& filter, bool bil
     theta.insert(theta.end(), g.begin(), g.begin() + 6);
   }
   Tensor th = Tensor::from_vector(theta, {N, 2, 3}, x.dtype(), x.device());
-  y = grid_sample(y, affine_grid(th, {N, C, Ho, Wo}));
+  Tensor y;
+  // GGDR's feature maps need no gradient: one fused pass instead of materialising the padded and
+  // upsampled maps (36x the input at most). Images keep the differentiable composition.
+  bool fused = bilinear_upsample && !(grad_mode_enabled() && requires_grad(x)) &&
+               (x.dtype() == DType::Float32 || x.dtype() == DType::Float64);
+  if (fused) {
+    y = warp_upsampled(x, th, Pad4(mx0, mx1, my0, my1), Ho, Wo);
+  } else {
+    y = reflect_pad(x, Pad4(mx0, mx1, my0, my1));
+    y = bilinear_upsample ? upsample2x_bilinear(y) : upsample2d(y, filter, 2);
+    y = grid_sample(y, affine_grid(th, {N, C, Ho, Wo}));
+  }
   return downsample2d(y, filter, 2, Pad4(-kGeomPad * 2), /*flip_filter=*/true);
 }
 
