@@ -25,19 +25,27 @@ time make -j16 CUDA_ARCH="$ARCH" "${EXTRA[@]}" build/sg_tests build/sg_bench > "
 ./build/sg_tests --fixtures-dir=shared/fixtures 2>&1 | tee "$OUT/tests.txt" | grep -vE "^\s*$" | grep -E "ERROR|tests:|safetensors|SKIPPED" | head -60
 ./build/sg_bench 2>&1 | tee "$OUT/bench.txt"
 if command -v ncu >/dev/null && [ "${NCU:-1}" = 1 ]; then
-  ncu --clock-control none -k regex:"upfirdn2d_tiled|bias_act_kernel|elementwise_kernel" -c 6 \
+  ncu --clock-control none -k regex:"upfirdn2d" -c 6 \
       --section SpeedOfLight --section MemoryWorkloadAnalysis ./build/sg_bench --filter upfirdn2d > "$OUT/ncu.txt" 2>&1
+  ncu --clock-control none -k regex:"warp_upsampled" -c 2 \
+      --section SpeedOfLight --section MemoryWorkloadAnalysis ./build/sg_bench --filter "GGDR features" >> "$OUT/ncu.txt" 2>&1
   tail -60 "$OUT/ncu.txt"
 fi
-# Optional: a training run on Fashion-MNIST (IDX files in .fmnist/), for TRAIN_SECONDS seconds.
+# Optional: a training run on Fashion-MNIST (IDX files in .fmnist/) for TRAIN_SECONDS seconds, with
+# ADA, GGDR (feature resolution 8) and fid50k_full against a domain classifier at every snapshot.
 if [ -n "${TRAIN_SECONDS:-}" ] && [ -f .fmnist/train-images-idx3-ubyte.gz ]; then
-  make -j16 CUDA_ARCH="$ARCH" "${EXTRA[@]}" build/train build/dataset_tool build/generate >> "$OUT/build.log" 2>&1
+  make -j16 CUDA_ARCH="$ARCH" "${EXTRA[@]}" build/train build/dataset_tool build/generate build/train_detector \
+    build/visualize_features >> "$OUT/build.log" 2>&1
   ./build/dataset_tool --source=.fmnist/train-images-idx3-ubyte.gz --dest=datasets/fmnist32.zip --resolution=32 --transform=pad | tail -1
+  ./build/train_detector --data=datasets/fmnist32.zip --name=fmnist --out=detectors/fmnist32.safetensors 2>&1 | tee "$OUT/detector.txt" | tail -2
   timeout "$TRAIN_SECONDS" ./build/train --outdir=runs --data=datasets/fmnist32.zip --cfg=auto --kimg=${TRAIN_KIMG:-1000} \
-    --snap=${TRAIN_SNAP:-5} --grid=16x8 2>&1 | tee "$OUT/train.txt" | tail -25
+    --snap=${TRAIN_SNAP:-5} --grid=16x8 --reg-type=ggdr --ggdr-res=8 --metrics=fid50k_full \
+    --detector=detectors/fmnist32.safetensors 2>&1 | tee "$OUT/train.txt" | grep -v "features:" | tail -25
   run=$(ls -d runs/*/ | tail -1)
   cp "$(ls "$run"/fakes0*.png | tail -1)" "$OUT/fakes_last.png"
   tail -3 "$run/stats.jsonl" > "$OUT/stats_tail.jsonl"
+  cat "$run"/metric-*.jsonl > "$OUT/metrics.jsonl" 2>/dev/null
   ckpt=$(ls "$run"/network-snapshot-*.safetensors | tail -1)
   ./build/generate --network="$ckpt" --seeds=0-31 --grid=8x4 --outdir="$OUT/generated" && cp "$OUT/generated/grid.png" "$OUT/generate_grid.png" && rm -r "$OUT/generated"
+  ./build/visualize_features --network="$ckpt" --seeds=0-15 --out="$OUT/features.png"
 fi
