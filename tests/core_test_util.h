@@ -11,6 +11,9 @@
 
 namespace sg::test {
 
+// A float64 CPU tensor of literal values.
+inline Tensor f64(const std::vector<double>& v, const Shape& shape) { return Tensor::from_vector(v, shape, DType::Float64); }
+
 // Uniform values in [lo, hi); when the range spans 0 they are kept at least 0.1 away from it, so a
 // finite difference never straddles the kink of abs, sign, leaky_relu or a clamp bound at 0.
 inline Tensor sample(const Shape& shape, uint64_t seed, double lo = -1, double hi = 1, DType dtype = DType::Float64,

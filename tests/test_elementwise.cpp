@@ -12,6 +12,7 @@
 
 using namespace sg;
 using test::check_gradients;
+using test::f64;
 using test::leaf;
 using test::sample;
 using test::spread;
@@ -98,8 +99,6 @@ std::vector<double> broadcast_reference(const Tensor& a, const Tensor& b, const 
   for (size_t i = 0; i < va.size(); ++i) out[i] = f(va[i], vb[i]);
   return out;
 }
-
-Tensor f64(const std::vector<double>& v, const Shape& shape) { return Tensor::from_vector(v, shape, DType::Float64); }
 
 }  // namespace
 

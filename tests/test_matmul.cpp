@@ -12,13 +12,12 @@
 
 using namespace sg;
 using test::check_gradients;
+using test::f64;
 using test::leaf;
 using test::sample;
 using test::spread;
 
 namespace {
-
-Tensor f64(const std::vector<double>& v, const Shape& shape) { return Tensor::from_vector(v, shape, DType::Float64); }
 
 // a @ b by loops for 2-D or 3-D operands (a batch of 1 broadcasts).
 Tensor matmul_reference(const Tensor& a, const Tensor& b) {

@@ -11,6 +11,7 @@
 
 using namespace sg;
 using test::check_gradients;
+using test::f64;
 using test::leaf;
 using test::sample;
 using test::spread;
@@ -61,8 +62,6 @@ Tensor reduce_reference(const ReductionCase& c, const Tensor& x, const std::vect
   for (size_t o = 0; o < acc.size(); ++o) acc[o] = c.finish(acc[o], count[o]);
   return Tensor::from_vector(acc, out_shape, DType::Float64);
 }
-
-Tensor f64(const std::vector<double>& v, const Shape& shape) { return Tensor::from_vector(v, shape, DType::Float64); }
 
 const std::vector<std::vector<int64_t>> kDimSets = {{}, {0}, {1}, {2}, {0, 2}, {-1, -3}, {0, 1, 2}, {-2}};
 

@@ -10,13 +10,13 @@
 
 using namespace sg;
 using test::check_gradients;
+using test::f64;
 using test::leaf;
 using test::sample;
 using test::spread;
 
 namespace {
 
-Tensor f64(const std::vector<double>& v, const Shape& shape) { return Tensor::from_vector(v, shape, DType::Float64); }
 Tensor i64(const std::vector<double>& v) { return Tensor::from_vector(v, {int64_t(v.size())}, DType::Int64); }
 std::vector<double> range(int n) {
   std::vector<double> v(n);
