@@ -4,6 +4,7 @@
 
 #include "engine/safetensors.h"
 #include "eval/domain_classifier.h"
+#include "eval/inception.h"
 
 namespace sg::eval {
 
@@ -14,8 +15,7 @@ std::unique_ptr<FeatureNet> load_feature_net(const std::string& path, Device dev
   SafetensorsFile file = load_safetensors(path);
   auto format = file.metadata.find("format");
   if (format != file.metadata.end() && format->second == "sg-domain-classifier-1") return DomainClassifier::load(path, device);
-  SG_CHECK(!file.has("Mixed_5b.branch1x1.conv.weight"), "metrics: ", path, " holds Inception-v3 weights, but this "
-           "build has no Inception-v3 network yet; use a domain classifier (train_detector)");
+  if (file.has("Mixed_5b.branch1x1.conv.weight")) return std::make_unique<InceptionV3>(file.tensors, device);
   SG_FAIL("metrics: ", path, " is neither a domain classifier (train_detector) nor Inception-v3 weights");
 }
 
