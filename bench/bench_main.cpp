@@ -2,7 +2,7 @@
 // (paper256 channel counts, batch 32), each next to the device limit, and beside the simplest
 // alternative where one exists. Options: --filter SUBSTRING runs only the benchmarks whose
 // "<section> <name>" contains SUBSTRING (sections: elementwise, reduce, copy, matmul, upfirdn2d,
-// bias_act, modconv, augment, train). Without a CUDA device it says so and exits 0.
+// bias_act, modconv, augment, eval, train). Without a CUDA device it says so and exits 0.
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -12,6 +12,7 @@
 #include "autograd/autograd.h"
 #include "bench/bench_util.h"
 #include "engine/rng.h"
+#include "eval/inception.h"
 #include "models/augment.h"
 #include "models/configs.h"
 #include "models/loss.h"
@@ -262,6 +263,42 @@ void augment_pipe() {
   });
 }
 
+// Metric cost: Inception-v3 feature extraction (weights do not change the speed: ones and zeros)
+// and the paper256 generator, giving fid50k_full's GPU time for a 70k-image 256x256 dataset
+// (FFHQ's size) plus 50k generated images; PNG decoding of the reals is not included.
+void evaluation() {
+  const std::vector<std::string> names = {"inception features, batch 64, 256x256 input",
+                                          "paper256 G_ema images, batch 64"};
+  Table t("eval", "");
+  if (!t.any_wanted(names)) return;
+  std::cout << "\n## evaluation (fid50k_full parts)\n";
+  NoGradGuard no_grad;
+  std::map<std::string, Tensor> state;
+  for (const auto& [name, shape] : eval::InceptionV3::state_shapes()) {
+    bool ones = name.find("running_var") != std::string::npos || name.find("bn.weight") != std::string::npos;
+    state[name] = ones ? Tensor::ones(shape) : Tensor::zeros(shape);
+  }
+  eval::InceptionV3 inception(state, Device::CUDA);
+  Tensor images = rand({64, 3, 256, 256}, DType::Float32, Device::CUDA);
+  double inception_us = t.wanted(names[0]) ? time_us([&] { inception.forward(images); }, 2, 10) : 0;
+  TrainingSpec spec = make_training_spec("paper256", 256, 3);
+  Generator G(spec.G);
+  G.to(Device::CUDA);
+  G.eval();
+  Tensor z = randn({64, spec.G.z_dim}, DType::Float32, Device::CUDA), c = Tensor::zeros({64, 0}, DType::Float32, Device::CUDA);
+  double g_us = t.wanted(names[1]) ? time_us([&] { G.forward(z, c); }, 2, 10) : 0;
+  for (size_t i = 0; i < names.size(); ++i) {
+    double us = i == 0 ? inception_us : g_us;
+    if (us > 0)
+      std::cout << std::left << std::setw(50) << names[i] << std::right << std::fixed << std::setprecision(0) << std::setw(10)
+                << us << " us  " << std::setw(8) << 64 / (us * 1e-6) << " images/s" << std::endl;
+  }
+  if (inception_us > 0 && g_us > 0)
+    std::cout << std::fixed << std::setprecision(0) << "fid50k_full on a 70k-image 256x256 dataset: ~"
+              << (120000 * inception_us + 50000 * g_us) / 64 * 1e-6 << " s of GPU time (first run; the real statistics "
+              << "are cached afterwards: ~" << 50000 * (inception_us + g_us) / 64 * 1e-6 << " s)" << std::endl;
+}
+
 // Whole training iterations through the Trainer (phases, Adam, EMA, augmentation) on random
 // "real" images: the cost of ADA and of GGDR's decoder and loss on the same config, beside the
 // parameter counts. The paper reports +3.7% parameters and +8% time for GGDR.
@@ -351,6 +388,7 @@ int main(int argc, char** argv) {
     modconv_ops(dev);
     training_step();
     augment_pipe();
+    evaluation();
     training_iterations();
   } catch (const Error& e) {
     std::cerr << "error: " << e.what() << std::endl;
