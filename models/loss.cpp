@@ -90,8 +90,15 @@ Tensor StyleGAN2Loss::run_D(const Tensor& img, const Tensor& c, std::map<int, Te
 namespace {
 
 // Mean over pixels and batch of the channel-wise cosine similarity (eps 1e-8 on the product of
-// the norms, as torch.nn.functional.cosine_similarity).
-Tensor mean_cosine_similarity(const Tensor& a, const Tensor& b) {
+// the norms, as torch.nn.functional.cosine_similarity). D's decoder runs in float16 where its
+// blocks do, G's features are float32: mixed inputs are computed in the wider type, as torch
+// promotes them.
+Tensor mean_cosine_similarity(Tensor a, Tensor b) {
+  if (a.dtype() != b.dtype()) {
+    DType wide = dtype_size(a.dtype()) >= dtype_size(b.dtype()) ? a.dtype() : b.dtype();
+    a = cast(a, wide);
+    b = cast(b, wide);
+  }
   Tensor dot = sum(mul(a, b), {1});
   Tensor norms = mul(sum(square(a), {1}), sum(square(b), {1}));
   return mean(div(dot, sqrt(clamp(norms, 1e-16, INFINITY))));

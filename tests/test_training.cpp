@@ -14,15 +14,19 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Eight fixed 8x8 grayscale images served in a fixed order; the state is the position.
+// Eight fixed grayscale images (8x8 unless asked) served in a fixed order; the state is the position.
 struct SyntheticData {
-  Tensor images = test::random_tensor({8, 1, 8, 8}, 99, DType::Float32);
+  int resolution = 8;
+  Tensor images = test::random_tensor({8, 1, resolution, resolution}, 99, DType::Float32);
   int64_t position = 0;
   RandomGenerator label_rng{5};
 
+  SyntheticData() = default;
+  explicit SyntheticData(int res) : resolution(res), images(test::random_tensor({8, 1, res, res}, 99, DType::Float32)) {}
+
   RealDataSource source() {
     RealDataSource s;
-    s.resolution = 8;
+    s.resolution = resolution;
     s.channels = 1;
     s.label_dim = 0;
     s.name = "synthetic";
@@ -163,4 +167,27 @@ TEST_CASE("training: bad options fail before training") {
   o.reg_type = "ggdr";
   o.ggdr_res = 8;
   CHECK_THROWS_WITH_ALL(Trainer(o, data.source()), "--ggdr-res", "[8, 4]");
+}
+
+TEST_CASE("training: GGDR with ADA on CUDA, float16 blocks down to the GGDR resolution") {
+  SG_REQUIRE_CUDA();
+  // D's decoder output at 8x8 is float16 here while G's feature target is float32.
+  fs::path dir = fs::temp_directory_path() / "sg_training_ggdr_cuda";
+  fs::remove_all(dir);
+  SyntheticData data(16);
+  TrainingOptions o = tiny_options(dir.string());
+  o.device = Device::CUDA;
+  o.reg_type = "ggdr";
+  o.ggdr_res = 8;
+  auto base = o.adjust_spec;
+  o.adjust_spec = [base](TrainingSpec& spec) {
+    base(spec);
+    spec.G.synthesis.num_fp16_res = spec.D.num_fp16_res = 2;  // 16 and 8
+    spec.G.synthesis.conv_clamp = spec.D.conv_clamp = 256;
+  };
+  Trainer trainer(o, data.source());
+  trainer.train_iterations(2);
+  for (auto& [name, t] : trainer.D().named_state())
+    for (double v : t->to_vector()) REQUIRE_MESSAGE(std::isfinite(v), name);
+  fs::remove_all(dir);
 }
