@@ -229,11 +229,12 @@ void training_step() {
 }
 
 // The ADA pipe (bgc at p 0.6, as a run settles) on a paper256 batch, alone and with the GGDR
-// feature map that moves along with the images ([32, 512, 64, 64]).
+// feature map that moves along with the images ([32, 512, 64, 64]), fused and op by op.
 void augment_pipe() {
   const std::vector<std::string> names = {"bgc p 0.6 forward, images [32,3,256,256]",
                                           "bgc p 0.6 forward+backward, images",
-                                          "bgc p 0.6 forward, images + GGDR features [32,512,64,64]"};
+                                          "bgc p 0.6 forward, images + GGDR features [32,512,64,64]",
+                                          "same, features through the op-by-op warp (pad, upsample, grid_sample)"};
   Table t("augment", "");
   if (!t.any_wanted(names)) return;
   std::cout << "\n## ADA augmentation pipe (paper256 batch; time per call)\n";
@@ -245,7 +246,7 @@ void augment_pipe() {
   auto row = [&](size_t i, const std::function<void()>& fn) {
     if (!t.wanted(names[i])) return;
     double us = time_us(fn, 2, 10);
-    std::cout << std::left << std::setw(62) << names[i] << std::right << std::fixed << std::setprecision(0) << std::setw(10)
+    std::cout << std::left << std::setw(72) << names[i] << std::right << std::fixed << std::setprecision(0) << std::setw(10)
               << us << " us" << std::endl;
   };
   row(0, [&] {
@@ -259,6 +260,12 @@ void augment_pipe() {
   row(2, [&] {
     NoGradGuard no_grad;
     std::map<int, Tensor> maps = {{64, features}};
+    pipe.forward(images, &maps);
+  });
+  // A feature map that needs a gradient takes the differentiable composition: the unfused cost.
+  Tensor tracked = set_requires_grad(raw::clone(features));
+  row(3, [&] {
+    std::map<int, Tensor> maps = {{64, tracked}};
     pipe.forward(images, &maps);
   });
 }
