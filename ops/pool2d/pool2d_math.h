@@ -24,4 +24,11 @@ SG_HOST_DEVICE inline T pool2d_value(const T* plane, const Pool2dShape& s, int64
   return total / T(s.count_include_pad ? int64_t(s.kernel) * s.kernel : count);
 }
 
+// pool2d_value as a functor for the plane maps.
+template <class T>
+struct Pool2dValue {
+  Pool2dShape s;
+  SG_HOST_DEVICE T operator()(const T* plane, int64_t oy, int64_t ox) const { return pool2d_value(plane, s, oy, ox); }
+};
+
 }  // namespace sg

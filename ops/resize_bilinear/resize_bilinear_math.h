@@ -35,4 +35,11 @@ SG_HOST_DEVICE inline T resize_value(const T* plane, const ResizeShape& s, int64
          ty.w1 * (tx.w0 * plane[ty.i1 * s.W + tx.i0] + tx.w1 * plane[ty.i1 * s.W + tx.i1]);
 }
 
+// resize_value as a functor for the plane maps.
+template <class T>
+struct ResizeValue {
+  ResizeShape s;
+  SG_HOST_DEVICE T operator()(const T* plane, int64_t oy, int64_t ox) const { return resize_value(plane, s, oy, ox); }
+};
+
 }  // namespace sg
