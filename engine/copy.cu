@@ -1,5 +1,7 @@
 // CUDA strided copy with dtype conversion, and fill. A contiguous same-dtype copy is one
-// cudaMemcpyAsync; everything else is one thread per element through StridedLayout.
+// cudaMemcpyAsync; everything else is one thread per element through the coalesced 32-bit
+// IndexMap32 (destination and source offsets from one decomposition), or StridedLayout when the
+// tensor is too large for it or has negative strides.
 #include <algorithm>
 #include "engine/copy.h"
 #include "engine/cuda_check.h"
@@ -34,6 +36,24 @@ __device__ __forceinline__ D convert(S s) {
 }
 
 template <class D, class S>
+__global__ void copy_mapped_kernel(D* __restrict__ dst, const S* __restrict__ src, IndexMap32<2> map, uint32_t n) {
+  for (uint32_t i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
+    uint32_t offsets[2];
+    map.offsets(i, offsets);
+    dst[offsets[0]] = convert<D>(src[offsets[1]]);
+  }
+}
+
+template <class D>
+__global__ void fill_mapped_kernel(D* __restrict__ dst, IndexMap32<1> map, D value, uint32_t n) {
+  for (uint32_t i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
+    uint32_t offsets[1];
+    map.offsets(i, offsets);
+    dst[offsets[0]] = value;
+  }
+}
+
+template <class D, class S>
 __global__ void copy_strided_kernel(D* __restrict__ dst, const S* __restrict__ src, StridedLayout out,
                                     StridedLayout in, int64_t n) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
@@ -55,19 +75,26 @@ unsigned grid_for(int64_t n, int threads) {
 void copy_strided_cuda(const Tensor& dst, const Tensor& src) {
   NvtxRange range("copy");
   int64_t n = dst.numel();
+  if (n == 0) return;
   if (src.dtype() == dst.dtype() && src.is_contiguous() && dst.is_contiguous() && src.shape() == dst.shape()) {
     CUDA_CHECK(cudaMemcpyAsync(dst.data_ptr(), src.data_ptr(), n * dtype_size(dst.dtype()),
                                cudaMemcpyDeviceToDevice, current_stream()));
     return;
   }
-  StridedLayout in = make_layout(src, dst.shape(), "copy");
-  StridedLayout out = make_layout(dst, "copy");
+  StridedLayout layouts[2] = {make_layout(dst, "copy"), make_layout(src, dst.shape(), "copy")};
+  coalesce_layouts(layouts, 2);
+  const bool map32 = fits_index_map32(layouts, 2);
   SG_DISPATCH_ALL_CUDA(dst.dtype(), "copy", [&] {
     using dst_t = scalar_t;
     SG_DISPATCH_ALL_CUDA(src.dtype(), "copy", [&] {
-      copy_strided_kernel<dst_t, scalar_t><<<grid_for(n, 256), 256, 0, current_stream()>>>(
-          static_cast<dst_t*>(dst.storage()->data()), static_cast<const scalar_t*>(src.storage()->data()),
-          out, in, n);
+      dst_t* d = static_cast<dst_t*>(dst.storage()->data());
+      const scalar_t* s = static_cast<const scalar_t*>(src.storage()->data());
+      if (map32)
+        copy_mapped_kernel<dst_t, scalar_t><<<grid_for(n, 256), 256, 0, current_stream()>>>(
+            d + layouts[0].offset, s + layouts[1].offset, make_index_map32<2>(layouts), uint32_t(n));
+      else
+        copy_strided_kernel<dst_t, scalar_t><<<grid_for(n, 256), 256, 0, current_stream()>>>(d, s, layouts[0],
+                                                                                               layouts[1], n);
     });
   });
   CUDA_CHECK_LAUNCH("copy");
@@ -76,10 +103,18 @@ void copy_strided_cuda(const Tensor& dst, const Tensor& src) {
 void fill_cuda(const Tensor& dst, double value) {
   NvtxRange range("fill");
   int64_t n = dst.numel();
-  StridedLayout out = make_layout(dst, "fill");
+  if (n == 0) return;
+  StridedLayout layouts[1] = {make_layout(dst, "fill")};
+  coalesce_layouts(layouts, 1);
+  const bool map32 = fits_index_map32(layouts, 1);
   SG_DISPATCH_ALL_CUDA(dst.dtype(), "fill", [&] {
-    fill_kernel<scalar_t><<<grid_for(n, 256), 256, 0, current_stream()>>>(
-        static_cast<scalar_t*>(dst.storage()->data()), out, from_compute<scalar_t>(value), n);
+    scalar_t* d = static_cast<scalar_t*>(dst.storage()->data());
+    const scalar_t v = from_compute<scalar_t>(value);
+    if (map32)
+      fill_mapped_kernel<scalar_t><<<grid_for(n, 256), 256, 0, current_stream()>>>(
+          d + layouts[0].offset, make_index_map32<1>(layouts), v, uint32_t(n));
+    else
+      fill_kernel<scalar_t><<<grid_for(n, 256), 256, 0, current_stream()>>>(d, layouts[0], v, n);
   });
   CUDA_CHECK_LAUNCH("fill");
 }

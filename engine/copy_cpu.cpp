@@ -1,6 +1,7 @@
 // CPU strided copy with dtype conversion, and fill. Values pass through double, which is exact
 // for every supported dtype except int64 beyond 2^53 (never used for data here).
 #include <cmath>
+#include <cstring>
 
 #include "engine/copy.h"
 #include "engine/strided.h"
@@ -35,23 +36,26 @@ void store_element(void* base, DType dtype, int64_t i, double v) {
 }  // namespace
 
 void copy_strided_cpu(const Tensor& dst, const Tensor& src) {
-  StridedLayout in = make_layout(src, dst.shape(), "copy");
-  StridedLayout out = make_layout(dst, "copy");
-  const void* src_base = src.storage()->data();
-  void* dst_base = dst.storage()->data();
-  int64_t n = dst.numel();
-  if (src.dtype() == dst.dtype() && src.is_contiguous() && dst.is_contiguous()) {
+  const int64_t n = dst.numel();
+  if (src.dtype() == dst.dtype() && src.is_contiguous() && dst.is_contiguous() && src.shape() == dst.shape()) {
     std::memcpy(dst.data_ptr(), src.data_ptr(), n * dtype_size(dst.dtype()));
     return;
   }
-  for (int64_t i = 0; i < n; ++i)
-    store_element(dst_base, dst.dtype(), out.offset_of(i), load_element(src_base, src.dtype(), in.offset_of(i)));
+  StridedLayout layouts[2] = {make_layout(dst, "copy"), make_layout(src, dst.shape(), "copy")};
+  void* dst_base = static_cast<char*>(dst.storage()->data()) + layouts[0].offset * int64_t(dtype_size(dst.dtype()));
+  const void* src_base =
+      static_cast<const char*>(src.storage()->data()) + layouts[1].offset * int64_t(dtype_size(src.dtype()));
+  for_each_offset<2>(layouts, n, [&](int64_t, const int64_t* offsets) {
+    store_element(dst_base, dst.dtype(), offsets[0], load_element(src_base, src.dtype(), offsets[1]));
+  });
 }
 
 void fill_cpu(const Tensor& dst, double value) {
-  StridedLayout out = make_layout(dst, "fill");
-  void* base = dst.storage()->data();
-  for (int64_t i = 0; i < dst.numel(); ++i) store_element(base, dst.dtype(), out.offset_of(i), value);
+  StridedLayout layouts[1] = {make_layout(dst, "fill")};
+  void* base = static_cast<char*>(dst.storage()->data()) + layouts[0].offset * int64_t(dtype_size(dst.dtype()));
+  for_each_offset<1>(layouts, dst.numel(), [&](int64_t, const int64_t* offsets) {
+    store_element(base, dst.dtype(), offsets[0], value);
+  });
 }
 
 }  // namespace sg

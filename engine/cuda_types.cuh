@@ -43,6 +43,18 @@ __host__ __device__ __forceinline__ T from_compute(C v) {
     return T(v);
 }
 
+// N elements of T moved by one aligned load or store: 16 bytes (the widest access) when
+// N = kPackWidth<T>. Elementwise kernels use it on contiguous operands so that a float16 op
+// issues one load per 8 elements instead of 8 two-byte loads.
+template <class T, int N>
+struct alignas(sizeof(T) * N) Pack {
+  T v[N];
+};
+template <class T>
+constexpr int kPackWidth = int(16 / sizeof(T));
+
+inline bool is_aligned(const void* p, size_t bytes) { return reinterpret_cast<uintptr_t>(p) % bytes == 0; }
+
 }  // namespace sg
 
 // Binds scalar_t to the device type of a floating dtype (float16, bfloat16, float32, float64).

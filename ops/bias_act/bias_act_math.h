@@ -8,6 +8,27 @@
 
 namespace sg {
 
+// Channel of element i, (i / bias_stride) % bias_size, with 32-bit multiply-high division when the
+// tensor has fewer than 2^31 elements (GPUs have no divide instruction), else in 64 bits.
+struct BiasIndex {
+  bool wide = false;
+  int64_t stride = 1, channels = 1;
+  IndexDivider stride_div, channel_div;
+
+  explicit BiasIndex(const BiasActParams& p)
+      : wide(p.n >= (int64_t(1) << 31)), stride(p.bias_stride), channels(p.bias_size) {
+    if (!wide && channels > 0) {
+      stride_div = IndexDivider(uint32_t(stride));
+      channel_div = IndexDivider(uint32_t(channels));
+    }
+  }
+  SG_HOST_DEVICE int64_t operator()(int64_t i) const {
+    if (wide) return (i / stride) % channels;
+    const uint32_t plane = stride_div.div(uint32_t(i));
+    return int64_t(plane - channel_div.div(plane) * uint32_t(channels));
+  }
+};
+
 template <class T>
 SG_HOST_DEVICE inline T bias_act_element(const BiasActParams& p, T in, T b, T xref, T yref, T dy) {
   const T one = 1, two = 2, exp_range = 80;
