@@ -19,6 +19,7 @@
 #include "models/networks.h"
 #include "models/training_loop.h"
 #include "ops/bias_act/bias_act.h"
+#include "ops/color_transform/color_transform.h"
 #include "ops/conv2d/conv2d.h"
 #include "ops/elementwise/elementwise.h"
 #include "ops/matmul/matmul.h"
@@ -66,7 +67,10 @@ void reductions(const DeviceProperties& dev) {
     Tensor few = randn({32, 1 << 20}, dtype, Device::CUDA), narrow = randn({1 << 22, 4}, dtype, Device::CUDA);
     t.run(str_cat("sum all ", d, " [32,512,64,64]"), [&] { sum(big); }, bytes_of(big), Measure::Bytes, bw);
     t.run(str_cat("sum dims 0,2,3 ", d, " [32,512,32,32] (bias gradient)"), [&] { sum(x, {0, 2, 3}); },
-          bytes_of(x), Measure::Bytes, bw, "permutes to [C, N*H*W] first");
+          bytes_of(x), Measure::Bytes, bw, "read in place, runs of H*W");
+    Tensor batch = randn({32, 512 * 512 * 9}, dtype, Device::CUDA);
+    t.run(str_cat("sum dim 0 ", d, " [32, 512*512*9] (over the batch)"), [&] { sum(batch, {0}); }, bytes_of(batch),
+          Measure::Bytes, bw, "one thread per column");
     t.run(str_cat("sum rows ", d, " [32*512, 64*64] (dims 2,3)"), [&] { sum(big, {2, 3}); }, bytes_of(big),
           Measure::Bytes, bw);
     t.run(str_cat("sum rows ", d, " [32, 1048576] (few long rows)"), [&] { sum(few, {1}); }, bytes_of(few),
@@ -230,6 +234,23 @@ void training_step() {
 
 // The ADA pipe (bgc at p 0.6, as a run settles) on a paper256 batch, alone and with the GGDR
 // feature map that moves along with the images ([32, 512, 64, 64]), fused and op by op.
+// The augment pipe's color step on a paper256 batch: the fused op against the composition it
+// replaced (a batched matmul with an inner size of 3, then a broadcast add of the offsets).
+void color_transform_ops(const DeviceProperties& dev) {
+  Table t("color", hbm_title("augment color transform", dev));
+  for (DType dtype : kDTypes) {
+    std::string name = str_cat("color_transform ", dtype_name(dtype), " [32,3,256,256]");
+    if (!t.wanted(name)) continue;
+    Tensor x = randn({32, 3, 256, 256}, dtype, Device::CUDA);
+    Tensor matrix = randn({32, 3, 3}, dtype, Device::CUDA), offset = randn({32, 3}, dtype, Device::CUDA);
+    double us_composed = time_us([&] {
+      matmul(matrix, reshape(x, {32, 3, -1})) + reshape(offset, {32, 3, 1});
+    });
+    t.run(name, [&] { color_transform(x, matrix, offset); }, 2 * bytes_of(x), Measure::Bytes, dev.memory_bandwidth_gbs,
+          str_cat("matmul + add: ", int(us_composed), " us"));
+  }
+}
+
 void augment_pipe() {
   const std::vector<std::string> names = {"bgc p 0.6 forward, images [32,3,256,256]",
                                           "bgc p 0.6 forward+backward, images",
@@ -394,6 +415,7 @@ int main(int argc, char** argv) {
     bias_act_ops(dev);
     modconv_ops(dev);
     training_step();
+    color_transform_ops(dev);
     augment_pipe();
     evaluation();
     training_iterations();

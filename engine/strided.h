@@ -97,6 +97,13 @@ struct IndexMap32 {
   }
 };
 
+// The offset of one operand's map at a linear index.
+SG_HOST_DEVICE inline uint32_t map_offset(const IndexMap32<1>& map, uint32_t linear) {
+  uint32_t offset[1];
+  map.offsets(linear, offset);
+  return offset[0];
+}
+
 // True when every offset and the element count fit in 31 bits (and no stride is negative).
 bool fits_index_map32(const StridedLayout* layouts, int count);
 

@@ -12,8 +12,8 @@
 #include "autograd/autograd.h"
 #include "ops/conv2d/conv2d.h"
 #include "ops/elementwise/elementwise.h"
+#include "ops/color_transform/color_transform.h"
 #include "ops/grid_sample/grid_sample.h"
-#include "ops/matmul/matmul.h"
 #include "ops/reduce/reduce.h"
 #include "ops/reflect_pad/reflect_pad.h"
 #include "ops/shape/shape.h"
@@ -484,27 +484,23 @@ Tensor AugmentPipe::forward(const Tensor& images, std::map<int, Tensor>* feature
   if (color) {
     SG_CHECK(C == 3 || C == 1, "AugmentPipe: color augmentation needs RGB (3 channels) or L (1 channel) images, got ",
              shape_str(images.shape()));
-    if (C == 3) {
-      std::vector<float> rot, offset;
-      for (const Mat4& m : M)
+    // RGB: the 3x3 part and the offset column of each matrix. Grayscale: the mean of the RGB rows,
+    // applied to the one channel.
+    std::vector<float> matrix, offset;
+    for (const Mat4& m : M) {
+      if (C == 3) {
         for (int i = 0; i < 3; ++i) {
-          rot.insert(rot.end(), {m[size_t(4 * i)], m[size_t(4 * i + 1)], m[size_t(4 * i + 2)]});
+          matrix.insert(matrix.end(), {m[size_t(4 * i)], m[size_t(4 * i + 1)], m[size_t(4 * i + 2)]});
           offset.push_back(m[size_t(4 * i + 3)]);
         }
-      Tensor flat = reshape(x, {N, 3, H * W});
-      flat = matmul(to_tensor(rot, {N, 3, 3}, x), flat) + to_tensor(offset, {N, 3, 1}, x);
-      x = reshape(flat, {N, 3, H, W});
-    } else {
-      // Grayscale: the mean of the RGB rows, applied to the one channel.
-      std::vector<float> gain, offset;
-      for (const Mat4& m : M) {
+      } else {
         float row[4];
         for (int j = 0; j < 4; ++j) row[j] = (m[size_t(j)] + m[size_t(4 + j)] + m[size_t(8 + j)]) / 3.0f;
-        gain.push_back(row[0] + row[1] + row[2]);
+        matrix.push_back(row[0] + row[1] + row[2]);
         offset.push_back(row[3]);
       }
-      x = x * to_tensor(gain, {N, 1, 1, 1}, x) + to_tensor(offset, {N, 1, 1, 1}, x);
     }
+    x = color_transform(x, to_tensor(matrix, {N, C, C}, x), to_tensor(offset, {N, C}, x));
   }
 
   // --- Image-space filtering: per-image gains of 4 frequency bands, power-normalised. ---

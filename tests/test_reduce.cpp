@@ -123,6 +123,22 @@ TEST_CASE("reduce: every reduction against loops, over every set of dims, with a
   }
 }
 
+TEST_CASE("reduce: views are read in place and give what their contiguous copies give") {
+  Tensor base = sample({4, 6, 5}, 3, -2, 2);
+  const Tensor views[] = {raw::permute(base, {2, 0, 1}), raw::narrow(raw::transpose(base, 0, 2), 1, 1, 4),
+                          raw::expand(raw::narrow(base, 1, 2, 1), {4, 3, 5}), test::spread(base)};
+  for (const Tensor& v : views)
+    for (const auto& dims : kDimSets)
+      for (const ReductionCase& c : reduction_cases()) {
+        CAPTURE(shape_str(v.shape()));
+        CAPTURE(shape_str(v.strides()));
+        CAPTURE(shape_str(dims));
+        CAPTURE(std::string(c.name));
+        // The same elements in the same order: bit for bit.
+        CHECK_CLOSE(c.fn(v, dims, false), c.fn(raw::contiguous(v), dims, false), 0, 0);
+      }
+}
+
 TEST_CASE("reduce: gradcheck and gradgradcheck over chosen dims, strided, size-1 and 0-d inputs") {
   for (const ReductionCase& c : reduction_cases()) {
     for (std::vector<int64_t> dims : {std::vector<int64_t>{}, {1}, {0, 2}, {-1}}) {
@@ -241,7 +257,9 @@ TEST_CASE("reduce: CUDA matches CPU over leading, inner and all dims, float32 an
         {{1000003}, {}},             // one long row: split over blocks, then a second pass
         {{6, 130, 9, 7}, {0}},       // a leading dim: many short rows (one thread per row)
         {{6, 130, 9, 7}, {3}},       // the innermost dim
-        {{6, 130, 9, 7}, {0, 2, 3}}, // all but a middle dim: a permuted copy first
+        {{6, 130, 9, 7}, {0, 2, 3}}, // all but a middle dim: read in place, runs of 9 * 7
+        {{40, 5000}, {0}},           // the unit-stride dim kept, many outputs: one thread per column
+        {{37, 4100, 3}, {0, 2}},     // kept dim of stride 3 between two reduced ones
         {{6, 130, 9, 7}, {1}},       // a middle dim of 130: one block per row
         {{6, 130, 9, 7}, {}},        // all dims
         {{3, 100003}, {1}},          // few long rows: split path

@@ -1,5 +1,7 @@
-// Differentiable reductions. The input is permuted so that reduced dims come last, made
-// contiguous, and reduced row by row; backward rules expand the gradient back with views.
+// Differentiable reductions. The kernels read the input in place through two index maps, one
+// over the kept dims and one over the reduced dims (a [N, C, H, W] bias gradient reduces
+// [N, H*W] runs per channel without first copying it to [C, N*H*W]); backward rules expand the
+// gradient back with views.
 #include "ops/reduce/reduce.h"
 
 #include <algorithm>
@@ -17,7 +19,6 @@ struct ReducePlan {
   Shape kept_shape;           // output shape with keepdim
   Shape out_shape;            // output shape as requested
   int64_t rows = 1, cols = 1;
-  std::vector<int64_t> permutation;  // kept dims first, then reduced dims
 };
 
 ReducePlan plan_reduction(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim, const char* name) {
@@ -42,12 +43,29 @@ ReducePlan plan_reduction(const Tensor& x, const std::vector<int64_t>& dims, boo
       plan.rows *= x.shape()[d];
       plan.kept_shape.push_back(x.shape()[d]);
       plan.out_shape.push_back(x.shape()[d]);
-      plan.permutation.push_back(d);
     }
   }
-  for (int d = 0; d < x.dim(); ++d)
-    if (plan.reduced[d]) plan.permutation.push_back(d);
   return plan;
+}
+
+// The kernels' maps of x's kept and reduced dims; false when an offset needs more than 31 bits.
+bool make_reduce_layout(const Tensor& x, const ReducePlan& plan, ReduceLayout& layout) {
+  StridedLayout kept, reduced;
+  for (int d = 0; d < x.dim(); ++d) {
+    StridedLayout& l = plan.reduced[d] ? reduced : kept;
+    l.sizes[l.ndim] = x.shape()[d];
+    l.strides[l.ndim] = x.strides()[d];
+    ++l.ndim;
+  }
+  coalesce_layouts(&kept, 1);
+  coalesce_layouts(&reduced, 1);
+  if (!fits_index_map32(&kept, 1) || !fits_index_map32(&reduced, 1)) return false;
+  layout.kept = make_index_map32<1>(&kept);
+  layout.reduced = make_index_map32<1>(&reduced);
+  layout.rows = plan.rows;
+  layout.cols = plan.cols;
+  layout.kept_unit_stride = kept.ndim > 0 && kept.strides[kept.ndim - 1] == 1;
+  return true;
 }
 
 Tensor reduce_raw(ReduceOp op, const Tensor& x, const ReducePlan& plan, const char* name) {
@@ -61,11 +79,18 @@ Tensor reduce_raw(ReduceOp op, const Tensor& x, const ReducePlan& plan, const ch
     out.fill_(0);
     return out;
   }
-  Tensor matrix = raw::contiguous(raw::permute(x, plan.permutation));
+  SG_CHECK(x.numel() < (int64_t(1) << 31), name, ": tensors of 2^31 elements or more are not supported, got ",
+           x.describe());
+  ReduceLayout layout;
+  Tensor source = x;
+  if (!make_reduce_layout(source, plan, layout)) {  // a view spread wider than 2^31 elements: pack it first
+    source = raw::contiguous(x);
+    SG_CHECK(make_reduce_layout(source, plan, layout), name, ": cannot index ", x.describe());
+  }
   if (x.is_cuda())
-    reduce_rows_cuda(op, out, matrix, plan.rows, plan.cols);
+    reduce_cuda(op, out, source, layout);
   else
-    reduce_rows_cpu(op, out, matrix, plan.rows, plan.cols);
+    reduce_cpu(op, out, source, layout);
   return out;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 #include <vector>
 
+#include "engine/strided.h"
 #include "engine/tensor.h"
 
 namespace sg {
@@ -19,9 +20,17 @@ Tensor norm(const Tensor& x, const std::vector<int64_t>& dims = {}, bool keepdim
 // Sums g over the dims that broadcasting expanded, so the result has `shape`.
 Tensor sum_to(const Tensor& g, const Shape& shape);
 
-// Raw kernels: x is a contiguous [rows, cols] matrix; out[rows] gets each row's reduction.
+// Raw kernels, reading x in place (no permuted copy): out (contiguous, `rows` values) gets
+//   out[k] = reduce over r < cols of x[kept(k) + reduced(r)]
+// where kept and reduced map an index over the kept dims and over the reduced dims to element
+// offsets from x.data_ptr() (coalesced 32-bit maps; reductions take fewer than 2^31 elements).
 enum class ReduceOp { Sum, Max, Min };
-void reduce_rows_cpu(ReduceOp op, const Tensor& out, const Tensor& x, int64_t rows, int64_t cols);
-void reduce_rows_cuda(ReduceOp op, const Tensor& out, const Tensor& x, int64_t rows, int64_t cols);
+struct ReduceLayout {
+  IndexMap32<1> kept, reduced;
+  int64_t rows = 1, cols = 1;
+  bool kept_unit_stride = false;  // consecutive outputs read neighbouring elements (x's unit-stride dim is kept)
+};
+void reduce_cpu(ReduceOp op, const Tensor& out, const Tensor& x, const ReduceLayout& layout);
+void reduce_cuda(ReduceOp op, const Tensor& out, const Tensor& x, const ReduceLayout& layout);
 
 }  // namespace sg

@@ -1,19 +1,20 @@
-// CPU reference reductions over the rows of a contiguous matrix, accumulating in the compute type.
+// CPU reference reductions through the same index maps as the CUDA kernels, accumulating in the
+// compute type.
 #include <algorithm>
 
 #include "ops/reduce/reduce.h"
 
 namespace sg {
 
-void reduce_rows_cpu(ReduceOp op, const Tensor& out, const Tensor& x, int64_t rows, int64_t cols) {
+void reduce_cpu(ReduceOp op, const Tensor& out, const Tensor& x, const ReduceLayout& layout) {
   SG_DISPATCH_FLOAT_CPU(x.dtype(), "reduce", [&] {
     const scalar_t* in = x.data<scalar_t>();
     scalar_t* o = out.data<scalar_t>();
-    for (int64_t r = 0; r < rows; ++r) {
-      const scalar_t* row = in + r * cols;
+    for (int64_t r = 0; r < layout.rows; ++r) {
+      const scalar_t* row = in + map_offset(layout.kept, uint32_t(r));
       scalar_t acc = op == ReduceOp::Sum ? scalar_t(0) : row[0];
-      for (int64_t c = 0; c < cols; ++c) {
-        scalar_t v = row[c];
+      for (int64_t c = 0; c < layout.cols; ++c) {
+        scalar_t v = row[map_offset(layout.reduced, uint32_t(c))];
         if (op == ReduceOp::Sum)
           acc += v;
         else if (v != v || (op == ReduceOp::Max ? v > acc : v < acc))
