@@ -1,7 +1,8 @@
 // CUDA strided copy with dtype conversion, and fill. A contiguous same-dtype copy is one
-// cudaMemcpyAsync; everything else is one thread per element through the coalesced 32-bit
-// IndexMap32 (destination and source offsets from one decomposition), or StridedLayout when the
-// tensor is too large for it or has negative strides.
+// cudaMemcpyAsync; a contiguous floating conversion (float32 <-> float16 around the float16
+// layers) moves packs of elements per thread; everything else is one thread per element through
+// the coalesced 32-bit IndexMap32 (destination and source offsets from one decomposition), or
+// StridedLayout when the tensor is too large for it or has negative strides.
 #include <algorithm>
 #include "engine/copy.h"
 #include "engine/cuda_check.h"
@@ -33,6 +34,21 @@ __device__ __forceinline__ D convert(S s) {
       v = float(s);
     return from_compute<D>(v);
   }
+}
+
+template <class D, class S, int N>
+__global__ void convert_packed_kernel(D* __restrict__ dst, const S* __restrict__ src, int64_t n) {
+  const int64_t packs = n / N, first = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  for (int64_t p = first; p < packs; p += int64_t(gridDim.x) * blockDim.x) {
+    const Pack<S, N> in = reinterpret_cast<const Pack<S, N>*>(src)[p];
+    Pack<D, N> out;
+#pragma unroll
+    for (int j = 0; j < N; ++j) out.v[j] = convert<D>(in.v[j]);
+    reinterpret_cast<Pack<D, N>*>(dst)[p] = out;
+  }
+  // The n % N elements after the last pack, one per thread of the first block.
+  const int64_t i = packs * N + first;
+  if (i < n) dst[i] = convert<D>(src[i]);
 }
 
 template <class D, class S>
@@ -67,7 +83,7 @@ __global__ void fill_kernel(D* __restrict__ dst, StridedLayout out, D value, int
 }
 
 unsigned grid_for(int64_t n, int threads) {
-  return unsigned(std::min<int64_t>((n + threads - 1) / threads, int64_t(1) << 20));
+  return unsigned(std::clamp<int64_t>((n + threads - 1) / threads, 1, int64_t(1) << 20));
 }
 
 }  // namespace
@@ -79,6 +95,19 @@ void copy_strided_cuda(const Tensor& dst, const Tensor& src) {
   if (src.dtype() == dst.dtype() && src.is_contiguous() && dst.is_contiguous() && src.shape() == dst.shape()) {
     CUDA_CHECK(cudaMemcpyAsync(dst.data_ptr(), src.data_ptr(), n * dtype_size(dst.dtype()),
                                cudaMemcpyDeviceToDevice, current_stream()));
+    return;
+  }
+  if (is_floating(src.dtype()) && is_floating(dst.dtype()) && src.is_contiguous() && dst.is_contiguous() &&
+      src.shape() == dst.shape() && is_aligned(src.data_ptr(), 16) && is_aligned(dst.data_ptr(), 16)) {
+    SG_DISPATCH_FLOAT_CUDA(dst.dtype(), "copy", [&] {
+      using dst_t = scalar_t;
+      SG_DISPATCH_FLOAT_CUDA(src.dtype(), "copy", [&] {
+        constexpr int N = int(16 / std::max(sizeof(dst_t), sizeof(scalar_t)));
+        convert_packed_kernel<dst_t, scalar_t, N><<<grid_for(n / N, 256), 256, 0, current_stream()>>>(
+            static_cast<dst_t*>(dst.data_ptr()), static_cast<const scalar_t*>(src.data_ptr()), n);
+      });
+    });
+    CUDA_CHECK_LAUNCH("copy");
     return;
   }
   StridedLayout layouts[2] = {make_layout(dst, "copy"), make_layout(src, dst.shape(), "copy")};

@@ -128,3 +128,36 @@ TEST_CASE("bias_act: bad arguments") {
   CHECK_THROWS_WITH_ALL(bias_act(x, test::random_tensor({4}, 11)), "bias_act", "bias [3]", "[4]");
   CHECK_THROWS_WITH_ALL(bias_act(x, Tensor(), 3), "bias_act", "dim 3 out of range");
 }
+
+TEST_CASE("bias_act: CUDA kernel layouts: packed runs, odd channel strides, tails, no bias, float16") {
+  SG_REQUIRE_CUDA();
+  struct Case {
+    Shape shape;
+    int dim;
+    bool bias;
+  };
+  // [.., 4, 8]: channel runs of 32 (packs of 4 floats or 8 halves); [.., 5, 7]: runs of 35 (one
+  // element per step); [32, 19]: a fully connected layer (bias along the last dim); no bias on an
+  // odd count (packs plus a tail).
+  for (const Case& c : {Case{{3, 37, 4, 8}, 1, true}, Case{{3, 37, 5, 7}, 1, true}, Case{{32, 19}, 1, true},
+                        Case{{2, 3, 1001}, 1, false}, Case{{1, 8, 2, 2}, 1, true}}) {
+    for (DType dtype : {DType::Float32, DType::Float16}) {
+      CAPTURE(shape_str(c.shape));
+      CAPTURE(std::string(dtype_name(dtype)));
+      Tensor x = test::random_integers(c.shape, 10, -6, 6, DType::Float32);
+      Tensor b = c.bias ? test::random_integers({c.shape[size_t(c.dim)]}, 11, -2, 2, DType::Float32) : Tensor();
+      Tensor dy = test::random_integers(c.shape, 12, -3, 3, DType::Float32);
+      auto run = [&](Device device) {
+        auto to = [&](const Tensor& t) { return t.defined() ? raw::to(t, dtype, device) : t; };
+        Tensor xd = set_requires_grad(to(x));
+        // lrelu with gain 1 and clamp 4: slopes 1 and 0.25 (exact in float16), clamped outputs.
+        Tensor y = bias_act(xd, to(b), c.dim, Activation::Lrelu, 0.25, 1.0, 4.0);
+        Tensor dx = grad({y}, {xd}, {to(dy)})[0];
+        return std::vector<Tensor>{raw::to(y, DType::Float32, Device::CPU), raw::to(dx, DType::Float32, Device::CPU)};
+      };
+      std::vector<Tensor> want = run(Device::CPU), got = run(Device::CUDA);
+      CHECK_CLOSE(got[0], want[0], 0, 0);
+      CHECK_CLOSE(got[1], want[1], 0, 0);
+    }
+  }
+}

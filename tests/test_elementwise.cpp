@@ -406,3 +406,30 @@ TEST_CASE("elementwise: CUDA matches CPU for every op in float32 and float16, fo
     for (int i = 0; i < 3; ++i) CHECK_PARITY(gc[i], gh[i], bwd_atol, bwd_rtol);
   }
 }
+
+TEST_CASE("elementwise: CUDA kernels for every operand layout (packed, mapped, 64-bit strided)") {
+  SG_REQUIRE_CUDA();
+  for (DType dtype : {DType::Float32, DType::Float16, DType::Float64}) {
+    CAPTURE(std::string(dtype_name(dtype)));
+    // Integer values: every result is exact on both devices whatever kernel computes it.
+    Tensor a = test::random_integers({3, 5, 7, 9}, 90, -8, 8, dtype), b = test::random_integers({3, 5, 7, 9}, 91, -8, 8, dtype);
+    Tensor ca = test::cuda(a), cb = test::cuda(b);
+    // Contiguous and aligned (16-byte packs and a tail of 945 % 8 elements).
+    CHECK_PARITY(mul(ca, cb), mul(a, b), 0, 0);
+    // Contiguous but one element in: not 16-byte aligned, so the mapped kernel.
+    auto shifted = [](const Tensor& t) { return raw::reshape(raw::narrow(raw::reshape(t, {-1}), 0, 1, 944), {8, 118}); };
+    CHECK_PARITY(add(shifted(ca), shifted(cb)), add(shifted(a), shifted(b)), 0, 0);
+    // Broadcasts as the networks use them: per-channel [1, C, 1, 1] and per-sample [N, C, 1, 1].
+    Tensor bias = test::random_integers({1, 5, 1, 1}, 92, -4, 4, dtype), styles = test::random_integers({3, 5, 1, 1}, 93, -4, 4, dtype);
+    CHECK_PARITY(add(ca, test::cuda(bias)), add(a, bias), 0, 0);
+    CHECK_PARITY(mul(ca, test::cuda(styles)), mul(a, styles), 0, 0);
+    CHECK_PARITY(where(gt(ca, 0.0), test::cuda(styles), cb), where(gt(a, 0.0), styles, b), 0, 0);
+    // A reversed view (negative strides): the general 64-bit kernel.
+    auto reversed = [](const Tensor& t) { return raw::reshape(t, {-1}).as_strided({945}, {-1}, 944); };
+    CHECK_PARITY(sub(reversed(ca), test::cuda(raw::reshape(b, {-1}))), sub(reversed(a), raw::reshape(b, {-1})), 0, 0);
+    // Unary ops take the same paths.
+    CHECK_PARITY(abs(ca), abs(a), 0, 0);
+    CHECK_PARITY(neg(shifted(ca)), neg(shifted(a)), 0, 0);
+    CHECK_PARITY(square(reversed(ca)), square(reversed(a)), 0, 0);
+  }
+}

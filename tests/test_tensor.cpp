@@ -479,6 +479,13 @@ TEST_CASE("tensor: CUDA copies, conversions and strided views match the CPU") {
       Tensor converted = raw::to(raw::permute(src, {2, 0, 1}), to, Device::CUDA);
       CHECK(converted.dtype() == to);
       CHECK(converted.to_vector() == raw::contiguous(raw::permute(x, {2, 0, 1})).to_vector());
+      // Contiguous conversions (whole packs and a tail), and from a view one element in (unaligned).
+      std::vector<double> want(1001);
+      for (size_t i = 0; i < want.size(); ++i) want[i] = double(i % 200);
+      Tensor values = Tensor::from_vector(want, {1001}, from, Device::CUDA);
+      CHECK(raw::to(values, to, Device::CUDA).to_vector() == want);
+      CHECK(raw::to(raw::narrow(values, 0, 1, 1000), to, Device::CUDA).to_vector() ==
+            std::vector<double>(want.begin() + 1, want.end()));
     }
   }
   // float16/bfloat16 rounding on the device equals the host's bit for bit.
