@@ -1,8 +1,12 @@
 // cuDNN convolutions. Descriptors are built per call (cheap); the algorithm for each
-// (direction, shape, dtype) is chosen once from cuDNN's heuristics and cached. float32 and float64
+// (direction, shape, dtype) is chosen once and cached: by timing every candidate on the call's own
+// buffers (cudnnFind*AlgorithmEx, as the official trainer's cudnn.benchmark = True does), or from
+// cuDNN's heuristic ranking when SG_CUDNN_BENCHMARK=0 (no timing at start-up, and the same choice
+// on every run). float32 and float64
 // use CUDNN_FMA_MATH, which rules out TF32 (as the official trainer runs); float16 accumulates in
 // float32 and may use tensor cores. Workspaces come from the caching allocator. Failures name the
 // op, the shapes and the dtype.
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <tuple>
@@ -85,11 +89,21 @@ std::string describe_shape(const ConvShape& s, DType dtype) {
                  s.stride_w, ", padding ", s.pad_h, "x", s.pad_w, ", groups ", s.groups);
 }
 
-// The cached algorithm for (direction, shape, dtype), else the first of cuDNN's heuristic ranking
-// that keeps the requested math type and whose workspace (asked of cuDNN for that algorithm on
-// these descriptors) fits.
-template <class Perf, class GetFn, class SizeFn>
-Choice pick(Direction d, DType dtype, const ConvShape& s, GetFn get, SizeFn workspace_size, int max_algos) {
+bool benchmark_algorithms() {
+  static const bool enabled = [] {
+    const char* v = std::getenv("SG_CUDNN_BENCHMARK");
+    return v == nullptr || std::string(v) != "0";
+  }();
+  return enabled;
+}
+
+Tensor workspace(size_t bytes) { return bytes ? Tensor::empty({int64_t(bytes)}, DType::UInt8, Device::CUDA) : Tensor(); }
+
+// The cached algorithm for (direction, shape, dtype), else the first of the candidates (fastest
+// first when timed by `find`, in heuristic order from `get`) that keeps the requested math type and
+// whose workspace (asked of cuDNN for that algorithm on these descriptors) fits.
+template <class Perf, class GetFn, class FindFn, class SizeFn>
+Choice pick(Direction d, DType dtype, const ConvShape& s, GetFn get, FindFn find, SizeFn workspace_size, int max_algos) {
   AlgoKey key = make_key(d, dtype, s);
   {
     std::lock_guard<std::mutex> lock(cache_mutex);
@@ -98,7 +112,18 @@ Choice pick(Direction d, DType dtype, const ConvShape& s, GetFn get, SizeFn work
   }
   std::vector<Perf> perf(max_algos);
   int returned = 0;
-  get(perf.data(), max_algos, &returned);
+  if (benchmark_algorithms()) {
+    // Timing tries only the algorithms whose workspace fits what it is given; when memory is
+    // short, those that need none.
+    Tensor ws;
+    try {
+      ws = workspace(kMaxWorkspace);
+    } catch (const Error&) {
+    }
+    find(perf.data(), max_algos, &returned, ws.defined() ? ws.data_ptr() : nullptr, ws.defined() ? kMaxWorkspace : 0);
+  } else {
+    get(perf.data(), max_algos, &returned);
+  }
   cudnnMathType_t wanted = Descriptors::math_type(dtype);
   for (int i = 0; i < returned; ++i) {
     if (perf[i].status != CUDNN_STATUS_SUCCESS) continue;
@@ -125,8 +150,6 @@ void with_context(const char* op, const ConvShape& s, DType dtype, F f) {
   }
 }
 
-Tensor workspace(size_t bytes) { return bytes ? Tensor::empty({int64_t(bytes)}, DType::UInt8, Device::CUDA) : Tensor(); }
-
 struct Scalars {
   double one64 = 1, zero64 = 0;
   float one32 = 1, zero32 = 0;
@@ -144,6 +167,10 @@ void conv2d_forward_cuda(const Tensor& y, const Tensor& x, const Tensor& w, cons
     Choice c = pick<cudnnConvolutionFwdAlgoPerf_t>(
         Direction::Forward, x.dtype(), s,
         [&](auto* p, int n, int* r) { CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, d.x, d.w, d.conv, d.y, n, r, p)); },
+        [&](auto* p, int n, int* r, void* ws, size_t bytes) {
+          CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithmEx(h, d.x, x.data_ptr(), d.w, w.data_ptr(), d.conv, d.y,
+                                                             y.data_ptr(), n, r, p, ws, bytes));
+        },
         [&](cudnnConvolutionFwdAlgo_t a, size_t* bytes) {
           return cudnnGetConvolutionForwardWorkspaceSize(h, d.x, d.w, d.conv, d.y, a, bytes);
         },
@@ -165,6 +192,10 @@ void conv2d_backward_data_cuda(const Tensor& x, const Tensor& y, const Tensor& w
         Direction::BackwardData, x.dtype(), s,
         [&](auto* p, int n, int* r) {
           CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, d.w, d.y, d.conv, d.x, n, r, p));
+        },
+        [&](auto* p, int n, int* r, void* ws, size_t bytes) {
+          CUDNN_CHECK(cudnnFindConvolutionBackwardDataAlgorithmEx(h, d.w, w.data_ptr(), d.y, y.data_ptr(), d.conv, d.x,
+                                                                  x.data_ptr(), n, r, p, ws, bytes));
         },
         [&](cudnnConvolutionBwdDataAlgo_t a, size_t* bytes) {
           return cudnnGetConvolutionBackwardDataWorkspaceSize(h, d.w, d.y, d.conv, d.x, a, bytes);
@@ -188,6 +219,10 @@ void conv2d_backward_weight_cuda(const Tensor& dw, const Tensor& x, const Tensor
         Direction::BackwardWeight, x.dtype(), s,
         [&](auto* p, int n, int* r) {
           CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, d.x, d.y, d.conv, d.w, n, r, p));
+        },
+        [&](auto* p, int n, int* r, void* ws, size_t bytes) {
+          CUDNN_CHECK(cudnnFindConvolutionBackwardFilterAlgorithmEx(h, d.x, x.data_ptr(), d.y, dy.data_ptr(), d.conv,
+                                                                    d.w, dw.data_ptr(), n, r, p, ws, bytes));
         },
         [&](cudnnConvolutionBwdFilterAlgo_t a, size_t* bytes) {
           return cudnnGetConvolutionBackwardFilterWorkspaceSize(h, d.x, d.y, d.conv, d.w, a, bytes);
