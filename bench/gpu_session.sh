@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One full GPU session: build for the local GPU, run the whole test suite (CUDA parity and
-# fixture tests included), the benchmarks, and an Nsight Compute look at the hot kernels.
+# fixture tests included), the benchmarks, an Nsight Compute look at the hot kernels and an
+# Nsight Systems summary of a paper256 training iteration.
 # Output goes to $OUT (or ./gpu-out). Debian packages the build needs can be provided as .deb
 # files in .devdeps/ for machines without network access; they are unpacked into /opt/sgdeps.
 set -uo pipefail
@@ -30,6 +31,15 @@ if command -v ncu >/dev/null && [ "${NCU:-1}" = 1 ]; then
   ncu --clock-control none -k regex:"warp_upsampled" -c 2 \
       --section SpeedOfLight --section MemoryWorkloadAnalysis ./build/sg_bench --filter "GGDR features" >> "$OUT/ncu.txt" 2>&1
   tail -60 "$OUT/ncu.txt"
+fi
+# Where a paper256 training iteration spends its GPU time: kernels and NVTX ranges (ops and training
+# phases) summed over the timed iterations.
+if command -v nsys >/dev/null && [ "${NSYS:-1}" = 1 ]; then
+  nsys profile -t cuda,nvtx --force-overwrite true -o /tmp/sg_train ./build/sg_bench --filter "train iteration noaug" \
+    > "$OUT/nsys_run.txt" 2>&1
+  { nsys stats --report cuda_gpu_kern_sum /tmp/sg_train.nsys-rep | head -60
+    nsys stats --report nvtx_sum /tmp/sg_train.nsys-rep | head -80; } > "$OUT/nsys_train.txt" 2>&1
+  head -40 "$OUT/nsys_train.txt"
 fi
 # Optional: a training run on Fashion-MNIST (IDX files in .fmnist/) for TRAIN_SECONDS seconds, with
 # ADA, GGDR (feature resolution 8) and fid50k_full against a domain classifier at every snapshot.
