@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One full GPU session: build for the local GPU, run the whole test suite (CUDA parity and
-# fixture tests included), the benchmarks, an Nsight Compute look at the hot kernels and an
-# Nsight Systems summary of a paper256 training iteration.
+# fixture tests included), compute-sanitizer over the vectorised kernels' tests, the benchmarks,
+# an Nsight Compute look at the hot kernels and an Nsight Systems summary of a paper256 training
+# iteration.
 # Output goes to $OUT (or ./gpu-out). Debian packages the build needs can be provided as .deb
 # files in .devdeps/ for machines without network access; they are unpacked into /opt/sgdeps.
 set -uo pipefail
@@ -24,6 +25,14 @@ fi
 } | tee "$OUT/env.txt"
 time make -j16 CUDA_ARCH="$ARCH" "${EXTRA[@]}" build/sg_tests build/sg_bench > "$OUT/build.log" 2>&1 || { tail -40 "$OUT/build.log"; exit 1; }
 ./build/sg_tests --fixtures-dir=shared/fixtures 2>&1 | tee "$OUT/tests.txt" | grep -vE "^\s*$" | grep -E "ERROR|tests:|safetensors|SKIPPED" | head -60
+# compute-sanitizer over the tests of the packed, mapped and guarded kernel paths: out-of-bounds
+# and misaligned accesses that the guard bands cannot see (reads).
+if command -v compute-sanitizer >/dev/null && [ "${SANITIZE:-1}" = 1 ]; then
+  compute-sanitizer --tool memcheck --print-limit 20 ./build/sg_tests --fixtures-dir=shared/fixtures \
+    -tc="guard bands*,*kernel layouts*,*every operand layout*,color_transform: CUDA*,reduce: CUDA*" \
+    > "$OUT/sanitizer.txt" 2>&1
+  tail -5 "$OUT/sanitizer.txt"
+fi
 ./build/sg_bench 2>&1 | tee "$OUT/bench.txt"
 if command -v ncu >/dev/null && [ "${NCU:-1}" = 1 ]; then
   ncu --clock-control none -k regex:"upfirdn2d" -c 6 \
