@@ -240,6 +240,20 @@ TEST_CASE("elementwise: where and lerp with a tensor weight, broadcast over thre
   check_gradients("lerp", lerp_fn, {leaf(sample({2, 1, 3}, 18)), leaf(sample({4, 1}, 19)), leaf(sample({3}, 20))});
   check_gradients("lerp strided", lerp_fn,
                   {leaf(spread(sample({2, 3}, 21))), leaf(sample({2, 3}, 22)), leaf(spread(sample({2, 1}, 23)))});
+
+  // multiply_add: [4, 1] * [3] + [2, 1, 3], as the modulated conv's demodulation plus noise.
+  Tensor c = f64({10, 20, 30, 40, 50, 60}, {2, 1, 3});
+  Tensor fm = multiply_add(a, b, c);
+  CHECK(fm.shape() == Shape{2, 4, 3});
+  CHECK_CLOSE(fm, add(mul(a, b), c), 0, 0);
+  CHECK(fm.to_vector()[0] == 9);     // 1 * -1 + 10
+  CHECK(fm.to_vector()[23] == 48);   // 4 * -3 + 60
+  TensorFunction fma_fn = [](const std::vector<Tensor>& in) {
+    return std::vector<Tensor>{multiply_add(in[0], in[1], square(in[2]))};
+  };
+  check_gradients("multiply_add", fma_fn, {leaf(sample({2, 1, 3}, 24)), leaf(sample({4, 1}, 25)), leaf(sample({3}, 26))});
+  check_gradients("multiply_add strided", fma_fn,
+                  {leaf(spread(sample({2, 3}, 27))), leaf(sample({2, 3}, 28)), leaf(spread(sample({2, 1}, 29)))});
 }
 
 TEST_CASE("elementwise: comparisons give 0/1 in the input dtype and no gradient") {
@@ -424,6 +438,8 @@ TEST_CASE("elementwise: CUDA kernels for every operand layout (packed, mapped, 6
     CHECK_PARITY(add(ca, test::cuda(bias)), add(a, bias), 0, 0);
     CHECK_PARITY(mul(ca, test::cuda(styles)), mul(a, styles), 0, 0);
     CHECK_PARITY(where(gt(ca, 0.0), test::cuda(styles), cb), where(gt(a, 0.0), styles, b), 0, 0);
+    Tensor noise = test::random_integers({3, 1, 7, 9}, 94, -4, 4, dtype);
+    CHECK_PARITY(multiply_add(ca, test::cuda(styles), test::cuda(noise)), multiply_add(a, styles, noise), 0, 0);
     // A reversed view (negative strides): the general 64-bit kernel.
     auto reversed = [](const Tensor& t) { return raw::reshape(t, {-1}).as_strided({945}, {-1}, 944); };
     CHECK_PARITY(sub(reversed(ca), test::cuda(raw::reshape(b, {-1}))), sub(reversed(a), raw::reshape(b, {-1})), 0, 0);

@@ -250,4 +250,13 @@ Tensor lerp(const Tensor& a, const Tensor& b, double t) {
   return lerp(a, b, Tensor::scalar(t, a.dtype(), a.device()));
 }
 
+Tensor multiply_add(const Tensor& a, const Tensor& b, const Tensor& c) {
+  Tensor y = ternary_raw(TernaryOp::MultiplyAdd, a, b, c, "multiply_add");
+  record("multiply_add", {a, b, c}, {y}, [a, b, sc = c.shape()](const std::vector<Tensor>& g, const std::vector<bool>& need) {
+    return std::vector<Tensor>{need[0] ? sum_to(mul(g[0], b), a.shape()) : Tensor(),
+                               need[1] ? sum_to(mul(g[0], a), b.shape()) : Tensor(), need[2] ? sum_to(g[0], sc) : Tensor()};
+  });
+  return y;
+}
+
 }  // namespace sg

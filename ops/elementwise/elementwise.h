@@ -51,6 +51,8 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
 // a + t * (b - a)
 Tensor lerp(const Tensor& a, const Tensor& b, const Tensor& t);
 Tensor lerp(const Tensor& a, const Tensor& b, double t);
+// a * b + c in one pass, rounded once for 16-bit types (the official fma of the modulated conv).
+Tensor multiply_add(const Tensor& a, const Tensor& b, const Tensor& c);
 
 // Shape that a and b broadcast to (numpy rules); names the op in the error.
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op_name);
@@ -77,7 +79,7 @@ enum class UnaryOp {
   LeakyReluSlope,  // 1 where x > 0, else a
 };
 enum class BinaryOp { Add, Sub, Mul, Div, Maximum, Minimum, Eq, Ne, Lt, Le, Gt, Ge };
-enum class TernaryOp { Where, Lerp };
+enum class TernaryOp { Where, Lerp, MultiplyAdd };
 
 void unary_cpu(UnaryOp op, const Tensor& out, const Tensor& x, double a, double b);
 void unary_cuda(UnaryOp op, const Tensor& out, const Tensor& x, double a, double b);

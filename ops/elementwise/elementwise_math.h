@@ -89,6 +89,7 @@ SG_HOST_DEVICE inline T apply_ternary(TernaryOp op, T x, T y, T z) {
   switch (op) {
     case TernaryOp::Where: return x != T(0) ? y : z;
     case TernaryOp::Lerp: return x + z * (y - x);
+    case TernaryOp::MultiplyAdd: return x * y + z;
   }
   return x;
 }

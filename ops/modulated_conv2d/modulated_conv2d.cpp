@@ -41,12 +41,15 @@ Tensor modulated_conv2d(const Tensor& x, const Tensor& weight, const Tensor& sty
   if (!o.fused_modconv) {
     Tensor y = mul(x, reshape(cast(sty, x.dtype()), {batch, -1, 1, 1}));
     y = conv2d_resample(y, cast(wgt, x.dtype()), resample_filter, o.up, o.down, o.padding, 1, o.flip_weight);
-    if (o.demodulate) y = mul(y, reshape(cast(dcoefs, x.dtype()), {batch, -1, 1, 1}));
-    if (noise.defined()) y = add(y, cast(noise, x.dtype()));
-    return y;
+    if (!o.demodulate) return noise.defined() ? add(y, cast(noise, x.dtype())) : y;
+    Tensor scale = reshape(cast(dcoefs, x.dtype()), {batch, -1, 1, 1});
+    return noise.defined() ? multiply_add(y, scale, cast(noise, x.dtype())) : mul(y, scale);
   }
-  Tensor w = mul(unsqueeze(wgt, 0), reshape(sty, {batch, 1, -1, 1, 1}));  // per-sample weights [N, O, I, kh, kw]
-  if (o.demodulate) w = mul(w, reshape(dcoefs, {batch, -1, 1, 1, 1}));
+  // Per-sample weights [N, O, I, kh, kw], written once: the [N, O, I] scales first, then one
+  // broadcast multiply with the shared weight.
+  Tensor scale = reshape(sty, {batch, 1, -1, 1, 1});
+  if (o.demodulate) scale = mul(scale, reshape(dcoefs, {batch, -1, 1, 1, 1}));
+  Tensor w = mul(unsqueeze(wgt, 0), scale);
   Tensor grouped = reshape(x, {1, batch * in_channels, x.size(2), x.size(3)});
   Tensor y = conv2d_resample(grouped, cast(reshape(w, {-1, in_channels, kh, kw}), x.dtype()), resample_filter, o.up,
                              o.down, o.padding, int(batch), o.flip_weight);
