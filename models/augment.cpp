@@ -157,12 +157,13 @@ Tensor warp(const Tensor& x, std::vector<Mat3> G, const Tensor& filter, bool bil
   }
   Tensor th = Tensor::from_vector(theta, {N, 2, 3}, x.dtype(), x.device());
   Tensor y;
-  // GGDR's feature maps need no gradient: one fused pass instead of materialising the padded and
-  // upsampled maps (36x the input at most). Images keep the differentiable composition.
-  bool fused = bilinear_upsample && !(grad_mode_enabled() && requires_grad(x)) &&
+  // What needs no gradient (GGDR's feature maps; images in the discriminator's passes) takes one
+  // fused pass instead of materialising the padded and upsampled maps (36x the input at most).
+  // Images on their way to a gradient keep the differentiable composition.
+  bool fused = !(grad_mode_enabled() && requires_grad(x)) && (bilinear_upsample || filter.dim() == 1) &&
                (x.dtype() == DType::Float32 || x.dtype() == DType::Float64);
   if (fused) {
-    y = warp_upsampled(x, th, Pad4(mx0, mx1, my0, my1), Ho, Wo);
+    y = warp_upsampled(x, th, Pad4(mx0, mx1, my0, my1), Ho, Wo, bilinear_upsample ? Tensor() : filter);
   } else {
     y = reflect_pad(x, Pad4(mx0, mx1, my0, my1));
     y = bilinear_upsample ? upsample2x_bilinear(y) : upsample2d(y, filter, 2);

@@ -304,6 +304,20 @@ TEST_CASE("reflect_pad: values, gradcheck and gradgradcheck") {
   CHECK_GRADCHECK(gradgradcheck("reflect_pad", fn, {x}));
 }
 
+TEST_CASE("augment: images that need no gradient take the fused warp and get what the composition gives") {
+  for (DType dtype : {DType::Float64, DType::Float32}) {
+    CAPTURE(std::string(dtype_name(dtype)));
+    Tensor x = test::random_tensor({3, 3, 16, 16}, 23, dtype);
+    RandomGenerator rng_fused(24), rng_composed(24);
+    AugmentPipe fused(AugmentConfig::preset("bgc"), rng_fused), composed(AugmentConfig::preset("bgc"), rng_composed);
+    fused.p = composed.p = 1;
+    Tensor y_fused = fused.forward(x);
+    Tensor y_composed = composed.forward(set_requires_grad(raw::clone(x)));
+    double tol = dtype == DType::Float64 ? 1e-12 : 1e-5;
+    CHECK_CLOSE(y_fused, y_composed.detach(), tol, tol);
+  }
+}
+
 TEST_CASE("augment: CUDA matches CPU, forward and backward, with random draws") {
   SG_REQUIRE_CUDA();
   for (const char* preset : {"bgc", "bgcfnc"}) {
@@ -325,6 +339,11 @@ TEST_CASE("augment: CUDA matches CPU, forward and backward, with random draws") 
     CHECK_CLOSE(yg, yc, 1e-4, 1e-4);
     CHECK_CLOSE(fg.at(8), fc.at(8), 1e-4, 1e-4);
     CHECK_CLOSE(grad({sum(mul(yg, to_device(dy, Device::CUDA)))}, {xg})[0], grad({sum(mul(yc, dy))}, {xc})[0], 1e-4, 1e-4);
+    // Without a gradient both devices take the fused warp.
+    RandomGenerator again_cpu(25), again_cuda(25);
+    AugmentPipe fused_cpu(AugmentConfig::preset(preset), again_cpu), fused_cuda(AugmentConfig::preset(preset), again_cuda);
+    fused_cpu.p = fused_cuda.p = 0.8;
+    CHECK_CLOSE(fused_cuda.forward(raw::to(x, DType::Float32, Device::CUDA)), fused_cpu.forward(x), 1e-4, 1e-4);
   }
 }
 

@@ -1,10 +1,12 @@
-// warp_upsampled (GGDR's fused feature warp) against the composition it replaces: reflect_pad,
-// the 2x bilinear upsampling, affine_grid and grid_sample; CUDA parity; errors.
+// warp_upsampled (the augment pipe's fused warp) against the compositions it replaces: reflect_pad,
+// the 2x bilinear upsampling (GGDR's feature maps) or upsample2d with a FIR filter (images),
+// affine_grid and grid_sample; CUDA parity; errors.
 #include <cmath>
 
 #include "autograd/autograd.h"
 #include "ops/grid_sample/grid_sample.h"
 #include "ops/reflect_pad/reflect_pad.h"
+#include "ops/upfirdn2d/upfirdn2d.h"
 #include "ops/warp_upsampled/warp_upsampled.h"
 #include "tests/test_util.h"
 
@@ -12,8 +14,9 @@ using namespace sg;
 
 namespace {
 
-Tensor composed(const Tensor& x, const Tensor& theta, Pad4 pad, int64_t Ho, int64_t Wo) {
-  Tensor y = upsample2x_bilinear(reflect_pad(x, pad));
+Tensor composed(const Tensor& x, const Tensor& theta, Pad4 pad, int64_t Ho, int64_t Wo, const Tensor& filter = Tensor()) {
+  Tensor padded = reflect_pad(x, pad);
+  Tensor y = filter.defined() ? upsample2d(padded, filter) : upsample2x_bilinear(padded);
   return grid_sample(y, affine_grid(theta, {x.size(0), x.size(1), Ho, Wo}));
 }
 
@@ -26,6 +29,16 @@ Tensor random_theta(int64_t n, uint64_t seed, DType dtype) {
                        0.4 * r[size_t(i * 4 + 3)]});
   }
   return Tensor::from_vector(t, {n, 2, 3}, dtype);
+}
+
+// The augment pipe's sym6 wavelet (12 taps), a 4-tap binomial and an odd 3-tap filter.
+std::vector<Tensor> test_filters() {
+  const std::vector<double> sym6 = {0.015404109327027373, 0.0034907120842174702, -0.11799011114819057,
+                                    -0.048311742585633, 0.4910559419267466, 0.787641141030194,
+                                    0.3379294217276218, -0.07263752278646252, -0.021060292512300564,
+                                    0.04472490177066578, 0.0017677118642428036, -0.007800708325034148};
+  return {setup_filter(sym6), setup_filter(std::vector<double>{1, 3, 3, 1}, true, false, 1, 1),
+          setup_filter(std::vector<double>{1, 2, 1}, true, false, 1, 1)};
 }
 
 }  // namespace
@@ -51,6 +64,21 @@ TEST_CASE("warp_upsampled: equals reflect_pad + 2x bilinear upsampling + grid_sa
   }
 }
 
+TEST_CASE("warp_upsampled: with a FIR filter, equals reflect_pad + upsample2d + grid_sample") {
+  for (const Tensor& filter : test_filters()) {
+    CAPTURE(filter.size(0));
+    REQUIRE(filter.dim() == 1);
+    for (Pad4 pad : {Pad4(3, 5, 2, 7), Pad4(0), Pad4(7, 0, 0, 6)}) {
+      Tensor x = test::random_tensor({2, 3, 8, 9}, 12, DType::Float64);
+      Tensor theta = random_theta(2, 13, DType::Float64);
+      const int64_t Ho = 2 * (8 + 3), Wo = 2 * (9 + 1);
+      CHECK_CLOSE(warp_upsampled(x, theta, pad, Ho, Wo, filter), composed(x, theta, pad, Ho, Wo, filter), 1e-12, 1e-12);
+      Tensor x32 = raw::to(x, DType::Float32, Device::CPU), t32 = raw::to(theta, DType::Float32, Device::CPU);
+      CHECK_CLOSE(warp_upsampled(x32, t32, pad, Ho, Wo, filter), composed(x32, t32, pad, Ho, Wo, filter), 1e-5, 1e-5);
+    }
+  }
+}
+
 TEST_CASE("warp_upsampled: CUDA matches the CPU in float32 and float64") {
   SG_REQUIRE_CUDA();
   for (DType dtype : {DType::Float32, DType::Float64}) {
@@ -60,6 +88,13 @@ TEST_CASE("warp_upsampled: CUDA matches the CPU in float32 and float64") {
     Tensor cuda = warp_upsampled(raw::to(x, dtype, Device::CUDA), theta, Pad4(4, 2, 6, 15), 40, 36);
     double tol = dtype == DType::Float32 ? 1e-5 : 1e-12;
     CHECK_CLOSE(cuda, cpu, tol, tol);
+    for (const Tensor& filter : test_filters()) {
+      CAPTURE(filter.size(0));
+      Tensor fir_cpu = warp_upsampled(x, theta, Pad4(4, 2, 6, 11), 40, 36, filter);
+      Tensor fir_cuda = warp_upsampled(raw::to(x, dtype, Device::CUDA), theta, Pad4(4, 2, 6, 11), 40, 36,
+                                       raw::to(filter, dtype, Device::CUDA));
+      CHECK_CLOSE(fir_cuda, fir_cpu, tol, tol);
+    }
   }
 }
 
@@ -72,4 +107,7 @@ TEST_CASE("warp_upsampled: bad arguments and inputs that need a gradient are ref
                     doctest::Contains("float32 or float64"));
   CHECK_THROWS_WITH(warp_upsampled(set_requires_grad(raw::clone(x)), theta, Pad4(1), 4, 4),
                     doctest::Contains("has no gradient"));
+  CHECK_THROWS_WITH(warp_upsampled(x, theta, Pad4(1), 4, 4, Tensor::ones({4, 4})),
+                    doctest::Contains("1-D filter of 1 to 16 taps"));
+  CHECK_THROWS_WITH(warp_upsampled(x, theta, Pad4(1), 4, 4, Tensor::ones({17})), doctest::Contains("[17]"));
 }
