@@ -34,12 +34,25 @@ if command -v compute-sanitizer >/dev/null && [ "${SANITIZE:-1}" = 1 ]; then
   tail -5 "$OUT/sanitizer.txt"
 fi
 ./build/sg_bench 2>&1 | tee "$OUT/bench.txt"
+# Nsight Compute on one launch of each kernel that a target or an open question is about:
+# "kernel name regex|sg_bench --filter" pairs.
 if command -v ncu >/dev/null && [ "${NCU:-1}" = 1 ]; then
-  ncu --clock-control none -k regex:"upfirdn2d" -c 6 \
-      --section SpeedOfLight --section MemoryWorkloadAnalysis ./build/sg_bench --filter upfirdn2d > "$OUT/ncu.txt" 2>&1
-  ncu --clock-control none -k regex:"warp_upsampled" -c 2 \
-      --section SpeedOfLight --section MemoryWorkloadAnalysis ./build/sg_bench --filter "GGDR features" >> "$OUT/ncu.txt" 2>&1
-  tail -60 "$OUT/ncu.txt"
+  : > "$OUT/ncu.txt"
+  for pair in "upfirdn2d|upsample2d x2 4x4 float32 [32,64,256,256]" \
+              "upfirdn2d|downsample2d x2 4x4 float32 [32,64,256,256]" \
+              "upfirdn2d|downsample2d x2 4x4 float16 [32,64,256,256]" \
+              "bias_act|bias_act lrelu clamp float32" \
+              "bias_act|bias_act lrelu clamp float16" \
+              "elementwise_mapped|mul float32 [32,512,64,64] by broadcast" \
+              "elementwise_packed|add float16" \
+              "reduce|sum dims 0,2,3 float32" \
+              "warp_upsampled|bgc p 0.6 forward, images [32,3,256,256]" \
+              "warp_upsampled|GGDR features [32,512,64,64]"; do
+    echo "== ${pair}" >> "$OUT/ncu.txt"
+    ncu --clock-control none -k regex:"${pair%%|*}" -c 1 --section SpeedOfLight --section MemoryWorkloadAnalysis \
+        --section LaunchStats --section Occupancy ./build/sg_bench --filter "${pair#*|}" >> "$OUT/ncu.txt" 2>&1
+  done
+  grep -E "^== |  void |Duration|DRAM Throughput|Compute \(SM\) Throughput|Registers Per|Achieved Occupancy" "$OUT/ncu.txt" | head -80
 fi
 # Where a paper256 training iteration spends its GPU time: kernels and NVTX ranges (ops and training
 # phases) summed over the timed iterations.
