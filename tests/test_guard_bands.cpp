@@ -9,6 +9,8 @@
 #include "ops/bias_act/bias_act.h"
 #include "ops/color_transform/color_transform.h"
 #include "ops/elementwise/elementwise.h"
+#include "ops/upfirdn2d/upfirdn2d.h"
+#include "ops/warp_upsampled/warp_upsampled.h"
 #include "tests/test_util.h"
 
 using namespace sg;
@@ -49,7 +51,7 @@ Tensor device_random(const Shape& shape, uint64_t seed, DType dtype) {
 
 }  // namespace
 
-TEST_CASE("guard bands: elementwise, bias_act, copies, fills and the color transform write only their outputs") {
+TEST_CASE("guard bands: elementwise, bias_act, copies, fills, the color transform and the warp write only their outputs") {
   SG_REQUIRE_CUDA();
   for (DType dtype : {DType::Float32, DType::Float16, DType::Float64}) {
     for (int64_t misalign : {0, 1}) {  // 1: the output starts off a 16-byte boundary
@@ -100,6 +102,18 @@ TEST_CASE("guard bands: elementwise, bias_act, copies, fills and the color trans
       g = guarded({3, 3, 63}, dtype, misalign);
       color_transform_cuda(g.out, raw::reshape(image, {3, 3, 63}), matrix, device_random({3, 3}, 9, dtype));
       check_bands(g);
+
+      if (dtype == DType::Float16) continue;  // the warp takes float32 and float64
+      const WarpUpsampledShape ws{3, 3, 7, 9, 17, 13, Pad4(2, 3, 1, 4)};
+      Tensor theta = raw::to(Tensor::from_vector({1.1, 0.2, 0.05, -0.1, 0.9, -0.1, 0.8, 0, 0, 0, 1.2, 0.1, 1, 0, 0.3, 0.4, 1, 0},
+                                                 {3, 2, 3}, dtype),
+                             dtype, Device::CUDA);
+      Tensor filter = raw::to(setup_filter(std::vector<double>{1, 3, 3, 1}, true, false, 1, 1), dtype, Device::CUDA);
+      for (const Tensor& f : {Tensor(), filter}) {
+        g = guarded({3, 3, 17, 13}, dtype, misalign);
+        warp_upsampled_cuda(g.out, image, theta, f, ws);
+        check_bands(g);
+      }
     }
   }
 }
