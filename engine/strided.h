@@ -17,6 +17,14 @@
 #define SG_HOST_DEVICE
 #endif
 
+// Unrolls a loop with constant bounds in device code (so that arrays indexed by its counter stay
+// in registers); the host compiler decides for itself.
+#ifdef __CUDA_ARCH__
+#define SG_UNROLL _Pragma("unroll")
+#else
+#define SG_UNROLL
+#endif
+
 namespace sg {
 
 constexpr int kMaxDims = 8;
@@ -81,9 +89,7 @@ struct IndexMap32 {
 
   SG_HOST_DEVICE void offsets(uint32_t linear, uint32_t (&out)[K]) const {
     for (int k = 0; k < K; ++k) out[k] = 0;
-#ifdef __CUDA_ARCH__
-#pragma unroll
-#endif
+    SG_UNROLL
     for (int d = 0; d < kMaxDims; ++d) {
       if (d == ndim) break;
       uint32_t i = linear;
