@@ -7,8 +7,10 @@
 // float32 and may use tensor cores. Workspaces come from the caching allocator. Failures name the
 // op, the shapes and the dtype.
 #include <cstdlib>
+#include <iostream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <tuple>
 
 #include "engine/cuda_check.h"
@@ -110,34 +112,47 @@ Choice pick(Direction d, DType dtype, const ConvShape& s, GetFn get, FindFn find
     auto it = algo_cache.find(key);
     if (it != algo_cache.end()) return it->second;
   }
+  cudnnMathType_t wanted = Descriptors::math_type(dtype);
+  // The first usable candidate of a ranking, if any.
+  auto first_usable = [&](const std::vector<Perf>& perf, int returned) -> std::optional<Choice> {
+    for (int i = 0; i < returned; ++i) {
+      if (perf[i].status != CUDNN_STATUS_SUCCESS) continue;
+      // Keep the math type we asked for: float32 must not fall back to TF32 tensor cores.
+      if (!is_half(dtype) && perf[i].mathType != wanted && perf[i].mathType != CUDNN_DEFAULT_MATH) continue;
+      size_t bytes = 0;
+      // A failure here only means this algorithm does not apply to these descriptors.
+      if (workspace_size(perf[i].algo, &bytes) != CUDNN_STATUS_SUCCESS || bytes > kMaxWorkspace) continue;
+      return Choice{int(perf[i].algo), bytes};
+    }
+    return std::nullopt;
+  };
   std::vector<Perf> perf(max_algos);
   int returned = 0;
+  std::optional<Choice> choice;
   if (benchmark_algorithms()) {
     // Timing tries only the algorithms whose workspace fits what it is given; when memory is
-    // short, those that need none.
-    Tensor ws;
+    // short, those that need none. Where timing fails (a warning says so) or finds nothing
+    // usable, the heuristic ranking below decides.
     try {
-      ws = workspace(kMaxWorkspace);
-    } catch (const Error&) {
+      Tensor ws;
+      try {
+        ws = workspace(kMaxWorkspace);
+      } catch (const Error&) {
+      }
+      find(perf.data(), max_algos, &returned, ws.defined() ? ws.data_ptr() : nullptr, ws.defined() ? kMaxWorkspace : 0);
+      choice = first_usable(perf, returned);
+    } catch (const Error& e) {
+      std::cerr << "warning: timing cuDNN's algorithms failed (" << e.what() << "); using its heuristic choice\n";
     }
-    find(perf.data(), max_algos, &returned, ws.defined() ? ws.data_ptr() : nullptr, ws.defined() ? kMaxWorkspace : 0);
-  } else {
+  }
+  if (!choice) {
     get(perf.data(), max_algos, &returned);
+    choice = first_usable(perf, returned);
   }
-  cudnnMathType_t wanted = Descriptors::math_type(dtype);
-  for (int i = 0; i < returned; ++i) {
-    if (perf[i].status != CUDNN_STATUS_SUCCESS) continue;
-    // Keep the math type we asked for: float32 must not fall back to TF32 tensor cores.
-    if (!is_half(dtype) && perf[i].mathType != wanted && perf[i].mathType != CUDNN_DEFAULT_MATH) continue;
-    size_t bytes = 0;
-    // A failure here only means this algorithm does not apply to these descriptors.
-    if (workspace_size(perf[i].algo, &bytes) != CUDNN_STATUS_SUCCESS || bytes > kMaxWorkspace) continue;
-    Choice c{int(perf[i].algo), bytes};
-    std::lock_guard<std::mutex> lock(cache_mutex);
-    algo_cache[key] = c;
-    return c;
-  }
-  SG_FAIL("cuDNN offers no usable algorithm (", returned, " candidates)");
+  SG_CHECK(choice.has_value(), "cuDNN offers no usable algorithm (", returned, " candidates)");
+  std::lock_guard<std::mutex> lock(cache_mutex);
+  algo_cache[key] = *choice;
+  return *choice;
 }
 
 // Runs the cuDNN calls of one convolution so that any failure names the op, the shapes and the dtype.
