@@ -105,9 +105,8 @@ TEST_CASE("guard bands: elementwise, bias_act, copies, fills, the color transfor
 
       if (dtype == DType::Float16) continue;  // the warp takes float32 and float64
       const WarpUpsampledShape ws{3, 3, 7, 9, 17, 13, Pad4(2, 3, 1, 4)};
-      Tensor theta = raw::to(Tensor::from_vector({1.1, 0.2, 0.05, -0.1, 0.9, -0.1, 0.8, 0, 0, 0, 1.2, 0.1, 1, 0, 0.3, 0.4, 1, 0},
-                                                 {3, 2, 3}, dtype),
-                             dtype, Device::CUDA);
+      Tensor theta = Tensor::from_vector({1.1, 0.2, 0.05, -0.1, 0.9, -0.1, 0.8, 0, 0, 0, 1.2, 0.1, 1, 0, 0.3, 0.4, 1, 0},
+                                         {3, 2, 3}, dtype, Device::CUDA);
       Tensor filter = raw::to(setup_filter(std::vector<double>{1, 3, 3, 1}, true, false, 1, 1), dtype, Device::CUDA);
       for (const Tensor& f : {Tensor(), filter}) {
         g = guarded({3, 3, 17, 13}, dtype, misalign);

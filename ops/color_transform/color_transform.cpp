@@ -22,7 +22,7 @@ Tensor color_transform(const Tensor& x, const Tensor& matrix, const Tensor& offs
              " does not match x ", x.describe());
     SG_CHECK(!requires_grad(*t), "color_transform: the matrix and offset get no gradient, got one that requires it");
   }
-  const int64_t P = C > 0 && N > 0 ? x.numel() / (N * C) : 0;
+  const int64_t P = N > 0 ? x.numel() / (N * C) : 0;
   Tensor cx = raw::reshape(raw::contiguous(x), {N, C, P});
   Tensor cm = raw::contiguous(matrix), co = offset.defined() ? raw::contiguous(offset) : offset;
   Tensor out;

@@ -85,27 +85,30 @@ void launch(const char* name, const Tensor& out, const std::array<Tensor, K>& in
   NvtxRange range(name);
   const int64_t n = out.numel();
   if (n == 0) return;
-  bool contiguous = true;
+  // Packed when every operand is contiguous with the output's shape and 16-byte aligned; the
+  // index maps are built only for the other kernels.
+  bool packed = is_aligned(out.data_ptr(), 16);
+  for (int k = 0; k < K; ++k)
+    packed = packed && inputs[k].is_contiguous() && inputs[k].shape() == out.shape() &&
+             is_aligned(inputs[k].data_ptr(), 16);
   std::array<StridedLayout, K> layouts;
-  for (int k = 0; k < K; ++k) {
-    contiguous = contiguous && inputs[k].is_contiguous() && inputs[k].shape() == out.shape();
-    layouts[size_t(k)] = make_layout(inputs[k], out.shape(), name);
-    layouts[size_t(k)].offset = 0;  // the pointers passed below already point at each view's offset
+  bool map32 = false;
+  if (!packed) {
+    for (int k = 0; k < K; ++k) {
+      layouts[size_t(k)] = make_layout(inputs[k], out.shape(), name);
+      layouts[size_t(k)].offset = 0;  // the pointers passed below already point at each view's offset
+    }
+    coalesce_layouts(layouts.data(), K);
+    map32 = fits_index_map32(layouts.data(), K);
   }
-  coalesce_layouts(layouts.data(), K);
-  const bool map32 = fits_index_map32(layouts.data(), K);
   SG_DISPATCH_FLOAT_CUDA(out.dtype(), name, [&] {
     using T = scalar_t;
     T* o = static_cast<T*>(out.data_ptr());
     Inputs<T> in{};
-    bool aligned = is_aligned(o, 16);
-    for (int k = 0; k < K; ++k) {
-      in.ptr[k] = static_cast<const T*>(inputs[k].data_ptr());
-      aligned = aligned && is_aligned(in.ptr[k], 16);
-    }
+    for (int k = 0; k < K; ++k) in.ptr[k] = static_cast<const T*>(inputs[k].data_ptr());
     auto f = make_f.template operator()<compute_t<T>>();
     cudaStream_t stream = current_stream();
-    if (contiguous && aligned) {
+    if (packed) {
       constexpr int N = kPackWidth<T>;
       elementwise_packed_kernel<T, K, N><<<grid_for(n / N), kThreads, 0, stream>>>(o, in, n, f);
     } else if (map32) {
